@@ -1,0 +1,63 @@
+# Synapse Physiotherapy muscle-atrophy assistant.
+#   make run   set up (venv, install, spaCy pipeline, train if needed) and start everything
+#   make test  same set-up, then every test
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+INSTALLED := $(VENV)/.installed
+SPACY_PIPELINE := build/spacy_en
+MODEL := models/current.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY_PIPELINE)/meta.json
+export TF_CPP_MIN_LOG_LEVEL ?= 3
+export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
+
+.PHONY: help setup run train test lint shell eval clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/bin/python:
+	@python310="$$(scripts/find-python310.sh)"; \
+	if [ -z "$$python310" ]; then \
+	  echo "Python 3.10 is required (Rasa 3.6 refuses 3.11+). Install it, e.g. 'pyenv install 3.10.13'" \
+	       "or 'apt-get install python3.10 python3.10-venv', then run make again." >&2; exit 1; fi; \
+	echo "Creating $(VENV) with $$python310"; "$$python310" -m venv $(VENV)
+
+$(INSTALLED): $(VENV)/bin/python requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+	$(PY) -m pip install --quiet --upgrade "pip<24.1"
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $@
+
+$(SPACY_PIPELINE)/meta.json: $(INSTALLED) knowledge/knowledge.yml scripts/build_spacy.py
+	$(PY) scripts/build_spacy.py $(SPACY_PIPELINE)
+
+# Rasa's own fingerprinting would also skip unchanged parts, but only after loading
+# TensorFlow; make decides from file times in milliseconds.
+$(MODEL): $(INSTALLED) $(TRAINING_INPUTS)
+	$(RASA) train --fixed-model-name current --out models
+	@touch $@
+
+setup: $(MODEL) ## Create the venv, install, build the spaCy pipeline, train if data changed
+
+train: $(MODEL) ## Train the model when data, config or domain changed
+
+run: setup ## Start the action server, the Rasa server and the web pages
+	$(PY) scripts/run.py
+
+test: setup ## Run every test
+	$(PY) -m pytest
+
+lint: $(INSTALLED) ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy assistant actions scripts tests
+
+shell: setup ## Talk to the assistant in the terminal (starts the action server too)
+	$(PY) scripts/run.py --shell
+
+clean: ## Remove the venv, built pipeline and models (keeps conversations in var/)
+	rm -rf $(VENV) build models

@@ -1,0 +1,1 @@
+"""Custom actions of the Synapse Physiotherapy muscle-atrophy assistant (rasa-sdk)."""

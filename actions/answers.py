@@ -1,0 +1,92 @@
+"""Actions that answer with verbatim quotes of the clinic's article."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import STARTER_TOPICS, conversation_language, topic_buttons, with_contact
+from assistant import messages
+from assistant.clinic import get_clinic
+from assistant.knowledge import Topic, get_knowledge, render_quote
+
+
+def resolve_topic(tracker: Tracker) -> Optional[Topic]:
+    """Returns the topic the latest message asks about.
+
+    The intent names the topic. When it names an overview (say, the causes) but the
+    message mentions a term of one of its sub-topics ("can cancer cause it?"), the
+    more specific sub-topic answers the question better.
+    """
+    knowledge = get_knowledge()
+    intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+    topic = knowledge.topic(intent)
+    if topic is None or not topic.is_overview:
+        return topic
+    for entity in tracker.latest_message.get("entities") or []:
+        mentioned = knowledge.topic_for_term(str(entity.get("value", "")))
+        if mentioned is not None and mentioned.id in topic.subtopics:
+            return mentioned
+    return topic
+
+
+def quote_messages(topic: Topic, language: str) -> List[Dict[str, Any]]:
+    """Returns the messages that answer ``topic``: the quote, then the footer with buttons."""
+    clinic = get_clinic()
+    intro = messages.text("quote_intro", language, clinic=clinic.name)
+    quote = render_quote(topic, messages.text("heading_added", language))
+    footer_key = "overview_footer" if topic.is_overview else "answer_footer"
+    footer = messages.text(footer_key, language)
+    if clinic.article_url:
+        footer = f"{messages.text('article_link', language, value=clinic.article_url)}\n{footer}"
+    next_topics = topic.subtopics or topic.related
+    return [
+        {"text": f"{intro}\n\n{quote}"},
+        {"text": footer, "buttons": topic_buttons(next_topics, language)},
+    ]
+
+
+class ActionAnswerTopic(Action):
+    """Quotes the article section(s) of the topic the patient asked about."""
+
+    def name(self) -> Text:
+        """Returns the action's name."""
+        return "action_answer_topic"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        """Sends the quote and sets the ``topic`` slot to the topic answered."""
+        language = conversation_language(tracker)
+        topic = resolve_topic(tracker)
+        if topic is None:
+            dispatcher.utter_message(text=with_contact("cannot_answer", language))
+            return [SlotSet("language", language)]
+        for message in quote_messages(topic, language):
+            dispatcher.utter_message(**message)
+        return [SlotSet("topic", topic.id), SlotSet("language", language)]
+
+
+class ActionTellMeMore(Action):
+    """Answers "tell me more" by re-offering the topics next to the last one answered."""
+
+    def name(self) -> Text:
+        """Returns the action's name."""
+        return "action_tell_me_more"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        """Offers the last topic's sub-topics or related topics, else the starters."""
+        language = conversation_language(tracker)
+        topic = get_knowledge().topic(tracker.get_slot("topic") or "")
+        if topic is None:
+            buttons = topic_buttons(STARTER_TOPICS, language)
+            dispatcher.utter_message(text=messages.text("tell_me_more_no_topic", language), buttons=buttons)
+        else:
+            buttons = topic_buttons(topic.subtopics or topic.related, language)
+            dispatcher.utter_message(text=messages.text("tell_me_more", language), buttons=buttons)
+        return [SlotSet("language", language)]

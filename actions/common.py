@@ -1,0 +1,53 @@
+"""What every action needs: the conversation's language, buttons and contact text."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List
+
+from rasa_sdk import Tracker
+
+from assistant import messages
+from assistant.clinic import get_clinic
+from assistant.knowledge import get_knowledge
+from assistant.language import detect_language
+
+# The broad entry points offered when the patient has not chosen a topic yet.
+STARTER_TOPICS = (
+    "muscle_atrophy_overview",
+    "atrophy_causes",
+    "atrophy_symptoms",
+    "atrophy_treatments",
+    "prevention",
+    "physiotherapy_role",
+)
+
+Button = Dict[str, Any]
+
+
+def conversation_language(tracker: Tracker) -> str:
+    """Returns the language of the latest message, or the conversation's so far."""
+    text = tracker.latest_message.get("text") or ""
+    return detect_language(text, previous=tracker.get_slot("language"))
+
+
+def topic_buttons(topic_ids: Iterable[str], language: str) -> List[Button]:
+    """Returns one quick-reply button per topic, its payload the topic's intent."""
+    knowledge = get_knowledge()
+    buttons = []
+    for topic_id in topic_ids:
+        topic = knowledge.topic(topic_id)
+        if topic is not None:
+            buttons.append({"title": topic.title(language), "payload": f"/{topic.id}"})
+    return buttons
+
+
+def with_contact(message_key: str, language: str) -> str:
+    """Returns a message followed by the clinic's configured contact lines."""
+    clinic = get_clinic()
+    intro = messages.text(message_key, language, clinic=clinic.name)
+    return f"{intro}\n{messages.contact_lines(clinic, language)}"
+
+
+def clinic_name() -> str:
+    """Returns the clinic's configured name."""
+    return get_clinic().name

@@ -1,0 +1,131 @@
+"""Actions for the conversation around the quotes: greetings, contact, emergencies."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import STARTER_TOPICS, clinic_name, conversation_language, topic_buttons, with_contact
+from assistant import messages
+
+
+class ReplyAction(Action):
+    """Replies with one message of ``messages.yml``, optionally with contact or topics.
+
+    Subclasses set ``action_name`` and ``message_key``; ``add_contact`` appends the
+    clinic's contact lines and ``offer_topics`` the starter topics as buttons.
+    """
+
+    action_name = ""
+    message_key = ""
+    add_contact = False
+    offer_topics = False
+
+    def name(self) -> Text:
+        """Returns the action's name."""
+        return self.action_name
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        """Sends the message in the conversation's language."""
+        language = conversation_language(tracker)
+        if self.add_contact:
+            reply = with_contact(self.message_key, language)
+        else:
+            reply = messages.text(self.message_key, language, clinic=clinic_name())
+        buttons = topic_buttons(STARTER_TOPICS, language) if self.offer_topics else []
+        dispatcher.utter_message(text=reply, buttons=buttons)
+        return [SlotSet("language", language)]
+
+
+class ActionGreet(Action):
+    """Greets, says what the assistant answers, and gives the disclaimer."""
+
+    def name(self) -> Text:
+        """Returns the action's name."""
+        return "action_greet"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        """Sends the greeting, the disclaimer and the starter topics."""
+        language = conversation_language(tracker)
+        dispatcher.utter_message(text=messages.text("greet", language, clinic=clinic_name()))
+        dispatcher.utter_message(
+            text=f"{messages.text('disclaimer', language)} {messages.text('ask_topic', language)}",
+            buttons=topic_buttons(STARTER_TOPICS, language),
+        )
+        return [SlotSet("language", language)]
+
+
+class ActionGoodbye(ReplyAction):
+    """Says goodbye."""
+
+    action_name = "action_goodbye"
+    message_key = "goodbye"
+
+
+class ActionThank(ReplyAction):
+    """Answers thanks and invites another question."""
+
+    action_name = "action_thank"
+    message_key = "thank"
+
+
+class ActionAffirm(ReplyAction):
+    """Answers a bare yes by offering topics."""
+
+    action_name = "action_affirm"
+    message_key = "affirm"
+    offer_topics = True
+
+
+class ActionDeny(ReplyAction):
+    """Answers a bare no politely."""
+
+    action_name = "action_deny"
+    message_key = "deny"
+
+
+class ActionBotChallenge(ReplyAction):
+    """Says it is an automated assistant and how to reach a person."""
+
+    action_name = "action_bot_challenge"
+    message_key = "bot_challenge"
+    add_contact = True
+
+
+class ActionOutOfScope(ReplyAction):
+    """Says honestly what it cannot answer, what it can, and how to reach the clinic."""
+
+    action_name = "action_out_of_scope"
+    message_key = "out_of_scope"
+    add_contact = True
+    offer_topics = True
+
+
+class ActionBookAppointment(ReplyAction):
+    """Gives the clinic's booking and contact details."""
+
+    action_name = "action_book_appointment"
+    message_key = "book_appointment"
+    add_contact = True
+
+
+class ActionContactHuman(ReplyAction):
+    """Gives the ways to reach a person at the clinic."""
+
+    action_name = "action_contact_human"
+    message_key = "contact_human"
+    add_contact = True
+
+
+class ActionEmergency(ReplyAction):
+    """Sends the patient to urgent care (999) first and plainly."""
+
+    action_name = "action_emergency"
+    message_key = "emergency"

@@ -1,0 +1,64 @@
+"""The low-confidence path: a clarifying question, then an honest "I can't answer"."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import conversation_language, topic_buttons, with_contact
+from assistant import messages
+from assistant.knowledge import get_knowledge
+
+MAX_CANDIDATES = 3
+# The "None of these" button sends a plain "no", which the rules turn into the honest fallback.
+NONE_OF_THESE_PAYLOAD = "/deny"
+
+
+def likely_topics(tracker: Tracker, limit: int = MAX_CANDIDATES) -> List[str]:
+    """Returns the most likely topic ids of the latest message, best first."""
+    knowledge = get_knowledge()
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    ranked = sorted(ranking, key=lambda item: item.get("confidence") or 0.0, reverse=True)
+    topics = [item["name"] for item in ranked if knowledge.topic(item.get("name") or "")]
+    return topics[:limit]
+
+
+class ActionClarify(Action):
+    """Asks which of the two or three most likely topics the patient meant."""
+
+    def name(self) -> Text:
+        """Returns the action's name."""
+        return "action_clarify"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        """Offers the candidates and a "None of these" button, or gives up at once."""
+        language = conversation_language(tracker)
+        candidates = likely_topics(tracker)
+        if not candidates:
+            dispatcher.utter_message(text=with_contact("cannot_answer", language))
+            return [SlotSet("language", language)]
+        buttons = topic_buttons(candidates, language)
+        buttons.append({"title": messages.text("none_of_these", language), "payload": NONE_OF_THESE_PAYLOAD})
+        dispatcher.utter_message(text=messages.text("clarify", language), buttons=buttons)
+        return [SlotSet("language", language)]
+
+
+class ActionCannotAnswer(Action):
+    """Says honestly that the article does not answer this, with the clinic's contact."""
+
+    def name(self) -> Text:
+        """Returns the action's name."""
+        return "action_cannot_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        """Sends the honest fallback."""
+        language = conversation_language(tracker)
+        dispatcher.utter_message(text=with_contact("cannot_answer", language))
+        return [SlotSet("language", language)]

@@ -1,0 +1,205 @@
+"""Starts, health-checks and stops the product's processes.
+
+`make run`, the end-to-end tests and the benchmarks all start servers through this
+module, so there is one way to start the Rasa server and the action server.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Dict, List, Optional, Sequence, Type
+
+import requests
+
+from assistant.settings import PROJECT_ROOT, Settings, child_environment
+
+BIN_DIR = Path(sys.executable).parent
+
+
+class ServiceError(RuntimeError):
+    """A service did not start or died."""
+
+
+def free_port() -> int:
+    """Returns a TCP port on loopback that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Service:
+    """One process of the product, with the URL that answers once it is ready."""
+
+    name: str
+    command: List[str]
+    ready_url: str
+    environment: Dict[str, str] = field(default_factory=child_environment)
+    log_path: Optional[Path] = None
+    process: Optional[subprocess.Popen] = None
+
+    def start(self) -> None:
+        """Starts the process in its own process group, logging to ``log_path``."""
+        output = None
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            output = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=PROJECT_ROOT,
+            env=self.environment,
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 180.0) -> float:
+        """Polls ``ready_url`` until it answers 200.
+
+        Returns:
+            Seconds waited.
+
+        Raises:
+            ServiceError: If the process exits or the timeout passes first.
+        """
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            if self.process is not None and self.process.poll() is not None:
+                raise ServiceError(f"{self.name} exited with {self.process.returncode}{self._log_tail()}")
+            try:
+                if requests.get(self.ready_url, timeout=2).status_code == 200:
+                    return time.monotonic() - started
+            except requests.RequestException:
+                pass
+            time.sleep(0.25)
+        raise ServiceError(f"{self.name} not ready after {timeout:.0f} s{self._log_tail()}")
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stops the process group: SIGTERM, then SIGKILL after ``timeout``."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                self.process.wait(timeout=timeout)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+    @property
+    def running(self) -> bool:
+        """Whether the process is alive."""
+        return self.process is not None and self.process.poll() is None
+
+    def _log_tail(self, lines: int = 30) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        tail = self.log_path.read_text(errors="replace").splitlines()[-lines:]
+        return "\n" + "\n".join(tail)
+
+
+class ServiceGroup:
+    """Services started in order and stopped in reverse, as a context manager."""
+
+    def __init__(self, services: Sequence[Service], timeout: float = 180.0) -> None:
+        """Keeps the services to start, each given ``timeout`` seconds to get ready."""
+        self.services = list(services)
+        self.timeout = timeout
+
+    def __enter__(self) -> "ServiceGroup":
+        """Starts every service, waiting for each before the next."""
+        try:
+            for service in self.services:
+                service.start()
+                service.wait_ready(self.timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        """Stops every service."""
+        self.stop()
+
+    def stop(self) -> None:
+        """Stops the services in reverse order."""
+        for service in reversed(self.services):
+            service.stop()
+
+    def first_dead(self) -> Optional[Service]:
+        """Returns a service whose process has exited, if any."""
+        return next((service for service in self.services if not service.running), None)
+
+
+def action_server(port: int, log_path: Optional[Path] = None, **environment: str) -> Service:
+    """Returns the rasa-sdk action server serving the ``actions`` package on ``port``."""
+    return Service(
+        name="action server",
+        command=[str(BIN_DIR / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+        ready_url=f"http://127.0.0.1:{port}/health",
+        environment=child_environment(**environment),
+        log_path=log_path,
+    )
+
+
+def rasa_server(
+    settings: Settings,
+    port: int,
+    actions_port: int,
+    log_path: Optional[Path] = None,
+    model: Optional[Path] = None,
+    endpoints: str = "endpoints.yml",
+    credentials: str = "credentials.yml",
+    **environment: str,
+) -> Service:
+    """Returns the Rasa server with the configured channels, without the HTTP API.
+
+    Args:
+        settings: Supplies the tracker store URL, model and allowed browser origins.
+        port: The port to serve on.
+        actions_port: The action server's port.
+        log_path: Where the server's output goes; inherited when None.
+        model: The trained model; the configured one when None.
+        endpoints: The endpoints file.
+        credentials: The credentials (channels) file.
+        **environment: Extra environment variables for the server.
+    """
+    environment.setdefault("ACTION_ENDPOINT_URL", f"http://127.0.0.1:{actions_port}/webhook")
+    environment.setdefault("TRACKER_DB_URL", settings.tracker_db_url)
+    command = [
+        str(BIN_DIR / "rasa"),
+        "run",
+        "--model",
+        str(model or settings.model_path),
+        "--port",
+        str(port),
+        "--endpoints",
+        endpoints,
+        "--credentials",
+        credentials,
+        "--cors",
+        *settings.allowed_origins(),
+    ]
+    return Service(
+        name="Rasa server",
+        command=command,
+        ready_url=f"http://127.0.0.1:{port}/webhooks/rest/",
+        environment=child_environment(**environment),
+        log_path=log_path,
+    )

@@ -1,0 +1,85 @@
+"""The one place that reads the environment.
+
+Every other module asks :func:`get_settings` instead of touching ``os.environ``, so the
+full list of knobs an operator can turn is visible here. Rasa's own YAML files
+(``endpoints.yml``, ``credentials.yml``) read their ``${VAR}`` values themselves.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+import os
+from typing import Dict, List, Optional
+
+from pydantic import BaseSettings, Field
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Runtime configuration, each field overridable by the environment variable named."""
+
+    rasa_port: int = Field(5005, env="RASA_PORT")
+    actions_port: int = Field(5055, env="ACTIONS_PORT")
+    demo_port: int = Field(8080, env="DEMO_PORT")
+    console_port: int = Field(8090, env="CONSOLE_PORT")
+
+    clinic_config: Path = Field(PROJECT_ROOT / "clinic.yml", env="CLINIC_CONFIG")
+    clinic_name: Optional[str] = Field(None, env="CLINIC_NAME")
+    clinic_website: Optional[str] = Field(None, env="CLINIC_WEBSITE")
+    clinic_phone: Optional[str] = Field(None, env="CLINIC_PHONE")
+    clinic_whatsapp: Optional[str] = Field(None, env="CLINIC_WHATSAPP")
+    clinic_address: Optional[str] = Field(None, env="CLINIC_ADDRESS")
+    clinic_hours: Optional[str] = Field(None, env="CLINIC_HOURS")
+    clinic_booking_url: Optional[str] = Field(None, env="CLINIC_BOOKING_URL")
+    clinic_article_url: Optional[str] = Field(None, env="CLINIC_ARTICLE_URL")
+
+    tracker_db_url: str = Field(f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}", env="TRACKER_DB_URL")
+    # Web origins allowed to call the Rasa server from a browser (the clinic's site and
+    # the demo page), comma-separated.
+    cors_origins: str = Field("", env="CORS_ORIGINS")
+    model_path: Path = Field(PROJECT_ROOT / "models" / "current.tar.gz", env="RASA_MODEL")
+
+    knowledge_file: Path = Field(PROJECT_ROOT / "knowledge" / "knowledge.yml", env="KNOWLEDGE_FILE")
+
+    class Config:
+        """Pydantic settings: values come from the process environment only."""
+
+        case_sensitive = False
+
+
+    def allowed_origins(self) -> List[str]:
+        """Returns the configured browser origins plus the local demo page's."""
+        demo = [f"http://localhost:{self.demo_port}", f"http://127.0.0.1:{self.demo_port}"]
+        configured = [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+        return demo + configured
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Returns the settings, read once per process."""
+    return Settings()
+
+
+def clinic_overrides(settings: Settings) -> dict:
+    """Returns the clinic fields set in the environment, keyed as in ``clinic.yml``."""
+    fields: List[str] = [
+        "name",
+        "website",
+        "phone",
+        "whatsapp",
+        "address",
+        "hours",
+        "booking_url",
+        "article_url",
+    ]
+    values = {field: getattr(settings, f"clinic_{field}") for field in fields}
+    return {field: value for field, value in values.items() if value}
+
+
+def child_environment(**overrides: str) -> Dict[str, str]:
+    """Returns this process's environment plus ``overrides``, for a service to start with."""
+    environment = dict(os.environ)
+    environment.update(overrides)
+    return environment

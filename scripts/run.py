@@ -1,0 +1,66 @@
+"""Starts the whole product (`make run`) or a terminal chat (`make shell`); Ctrl-C stops it."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+
+from assistant.launcher import BIN_DIR, ServiceError, ServiceGroup, action_server, rasa_server
+from assistant.settings import PROJECT_ROOT, get_settings
+
+
+def run_product() -> int:
+    """Starts every service, prints where to reach them, and waits for Ctrl-C."""
+    settings = get_settings()
+    (PROJECT_ROOT / "var").mkdir(exist_ok=True)
+    services = [
+        action_server(settings.actions_port),
+        rasa_server(settings, settings.rasa_port, settings.actions_port),
+    ]
+    try:
+        with ServiceGroup(services) as group:
+            print(
+                "\nThe assistant is running:\n"
+                f"  REST:      curl -s -X POST http://localhost:{settings.rasa_port}/webhooks/rest/webhook "
+                '-H "Content-Type: application/json" -d \'{"sender": "me", "message": "hello"}\'\n'
+                f"  socket.io: http://localhost:{settings.rasa_port}/socket.io\n"
+                f"  actions:   http://localhost:{settings.actions_port}/health\n"
+                "Press Ctrl-C to stop.",
+                flush=True,
+            )
+            while (dead := group.first_dead()) is None:
+                time.sleep(1)
+            print(f"{dead.name} stopped unexpectedly; stopping the rest.", file=sys.stderr)
+            return 1
+    except ServiceError as error:
+        print(f"Could not start: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopped.")
+        return 0
+
+
+def run_shell() -> int:
+    """Starts the action server and chats with the model in the terminal."""
+    settings = get_settings()
+    with ServiceGroup([action_server(settings.actions_port, log_path=PROJECT_ROOT / "var" / "actions.log")]):
+        environment = rasa_server(settings, settings.rasa_port, settings.actions_port).environment
+        command = [str(BIN_DIR / "rasa"), "shell", "--model", str(settings.model_path)]
+        try:
+            return subprocess.call(command, cwd=PROJECT_ROOT, env=environment)
+        except KeyboardInterrupt:
+            return 0
+
+
+def main() -> None:
+    """Parses the command line and runs."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--shell", action="store_true", help="chat in the terminal instead of serving")
+    args = parser.parse_args()
+    sys.exit(run_shell() if args.shell else run_product())
+
+
+if __name__ == "__main__":
+    main()
