@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     cors_origins: str = Field("", env="CORS_ORIGINS")
     model_path: Path = Field(PROJECT_ROOT / "models" / "current.tar.gz", env="RASA_MODEL")
 
+    # Longest patient message accepted, in characters (the widget enforces the same).
+    max_message_chars: int = Field(1000, env="MAX_MESSAGE_CHARS")
+
     knowledge_file: Path = Field(PROJECT_ROOT / "knowledge" / "knowledge.yml", env="KNOWLEDGE_FILE")
 
     class Config:

@@ -1,0 +1,59 @@
+"""Checks and cleans a patient's message on its way in, the same for every channel."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from assistant.redaction import redact
+from assistant.settings import get_settings
+
+_SENDER = re.compile(r"^[\w.:@+\-]{1,128}$")
+# Control and invisible formatting characters (zero-width spaces, bidi overrides) carry
+# no meaning for the bot and can hide text from staff reading the logs.
+_INVISIBLE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
+
+
+class RejectedMessage(ValueError):
+    """The message cannot be accepted; the text says why, fit to show the sender."""
+
+
+def clean_message(raw: Any) -> str:
+    """Returns the message normalised and redacted, ready for NLU and storage.
+
+    Args:
+        raw: The message as received.
+
+    Raises:
+        RejectedMessage: If it is not text, is empty, or is longer than allowed.
+    """
+    if not isinstance(raw, str):
+        raise RejectedMessage("'message' must be a string")
+    limit = get_settings().max_message_chars
+    if len(raw) > limit * 4:
+        raise RejectedMessage(f"'message' is longer than {limit} characters")
+    text = unicodedata.normalize("NFC", raw)
+    text = "".join(
+        " " if char in "\t\r\n" else char
+        for char in text
+        if char in "\t\r\n" or unicodedata.category(char) not in _INVISIBLE_CATEGORIES
+    )
+    text = " ".join(text.split())
+    if not text:
+        raise RejectedMessage("'message' is empty")
+    if len(text) > limit:
+        raise RejectedMessage(f"'message' is longer than {limit} characters")
+    return redact(text)
+
+
+def clean_sender(raw: Any) -> str:
+    """Returns a valid conversation id.
+
+    Raises:
+        RejectedMessage: If it is missing, too long, or has characters other than
+            letters, digits and ``_ . : @ + -``.
+    """
+    if not isinstance(raw, str) or not _SENDER.match(raw):
+        raise RejectedMessage("'sender' must be 1 to 128 letters, digits or _.:@+-")
+    return raw
