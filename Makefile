@@ -14,7 +14,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: help setup run train test lint shell eval clean
+.PHONY: help setup system-deps run train test lint shell eval clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,7 +48,10 @@ train: $(MODEL) ## Train the model when data, config or domain changed
 run: setup ## Start the action server, the Rasa server and the web pages
 	$(PY) scripts/run.py
 
-test: setup ## Run every test
+system-deps: ## Install the system packages the tests need (Chromium, PostgreSQL, Redis)
+	scripts/system-deps.sh
+
+test: setup system-deps ## Run every test
 	$(PY) -m pytest
 
 lint: $(INSTALLED) ## ruff and mypy
