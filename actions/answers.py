@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -52,13 +52,13 @@ def quote_messages(topic: Topic, language: str) -> List[Dict[str, Any]]:
 class ActionAnswerTopic(Action):
     """Quotes the article section(s) of the topic the patient asked about."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Returns the action's name."""
         return "action_answer_topic"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         """Sends the quote and sets the ``topic`` slot to the topic answered."""
         language = conversation_language(tracker)
         topic = resolve_topic(tracker)
@@ -73,13 +73,13 @@ class ActionAnswerTopic(Action):
 class ActionTellMeMore(Action):
     """Answers "tell me more" by re-offering the topics next to the last one answered."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Returns the action's name."""
         return "action_tell_me_more"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         """Offers the last topic's sub-topics or related topics, else the starters."""
         language = conversation_language(tracker)
         topic = get_knowledge().topic(tracker.get_slot("topic") or "")

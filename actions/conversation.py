@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -24,13 +24,13 @@ class ReplyAction(Action):
     add_contact = False
     offer_topics = False
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Returns the action's name."""
         return self.action_name
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         """Sends the message in the conversation's language."""
         language = conversation_language(tracker)
         if self.add_contact:
@@ -45,13 +45,13 @@ class ReplyAction(Action):
 class ActionGreet(Action):
     """Greets, says what the assistant answers, and gives the disclaimer."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Returns the action's name."""
         return "action_greet"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         """Sends the greeting, the disclaimer and the starter topics."""
         language = conversation_language(tracker)
         dispatcher.utter_message(text=messages.text("greet", language, clinic=clinic_name()))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -29,13 +29,13 @@ def likely_topics(tracker: Tracker, limit: int = MAX_CANDIDATES) -> List[str]:
 class ActionClarify(Action):
     """Asks which of the two or three most likely topics the patient meant."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Returns the action's name."""
         return "action_clarify"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         """Offers the candidates and a "None of these" button, or gives up at once."""
         language = conversation_language(tracker)
         candidates = likely_topics(tracker)
@@ -51,13 +51,13 @@ class ActionClarify(Action):
 class ActionCannotAnswer(Action):
     """Says honestly that the article does not answer this, with the clinic's contact."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Returns the action's name."""
         return "action_cannot_answer"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         """Sends the honest fallback."""
         language = conversation_language(tracker)
         dispatcher.utter_message(text=with_contact("cannot_answer", language))

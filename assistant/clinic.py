@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from typing import List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
@@ -35,9 +35,10 @@ def load_clinic() -> Clinic:
 
     Returns:
         The clinic, with empty values treated as unknown.
+
     """
     settings = get_settings()
-    raw = {}
+    raw: Dict[str, Any] = {}
     if settings.clinic_config.exists():
         raw = yaml.safe_load(settings.clinic_config.read_text(encoding="utf-8")) or {}
     raw.update(clinic_overrides(settings))

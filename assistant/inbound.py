@@ -27,6 +27,7 @@ def clean_message(raw: Any) -> str:
 
     Raises:
         RejectedMessage: If it is not text, is empty, or is longer than allowed.
+
     """
     if not isinstance(raw, str):
         raise RejectedMessage("'message' must be a string")
@@ -53,6 +54,7 @@ def clean_sender(raw: Any) -> str:
     Raises:
         RejectedMessage: If it is missing, too long, or has characters other than
             letters, digits and ``_ . : @ + -``.
+
     """
     if not isinstance(raw, str) or not _SENDER.match(raw):
         raise RejectedMessage("'sender' must be 1 to 128 letters, digits or _.:@+-")

@@ -84,6 +84,7 @@ def load_knowledge(path: Path) -> KnowledgeBase:
 
     Raises:
         ValueError: If a topic names a section or topic that does not exist.
+
     """
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     sections = {
@@ -149,6 +150,7 @@ def render_quote(topic: Topic, added_marker: str) -> str:
 
     Returns:
         The quote, blocks separated by blank lines.
+
     """
     group_headings = {section.group_heading for section in topic.sections}
     shared_group = len(topic.sections) > 1 and len(group_headings) == 1

@@ -42,6 +42,7 @@ def detect_language(message: str, previous: Optional[str] = None) -> str:
 
     Returns:
         A language code, ``en`` or ``ms``.
+
     """
     words = _WORD.findall(message.lower())
     if message.startswith("/") or not words:

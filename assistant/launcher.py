@@ -69,6 +69,7 @@ class Service:
 
         Raises:
             ServiceError: If the process exits or the timeout passes first.
+
         """
         started = time.monotonic()
         while time.monotonic() - started < timeout:
@@ -117,7 +118,7 @@ class ServiceGroup:
         self.services = list(services)
         self.timeout = timeout
 
-    def __enter__(self) -> "ServiceGroup":
+    def __enter__(self) -> ServiceGroup:
         """Starts every service, waiting for each before the next."""
         try:
             for service in self.services:
@@ -163,7 +164,7 @@ def rasa_server(
     port: int,
     actions_port: int,
     log_path: Optional[Path] = None,
-    model: Optional[Path] = None,
+    model: Optional[str] = None,
     endpoints: str = "endpoints.yml",
     credentials: str = "credentials.yml",
     **environment: str,
@@ -179,6 +180,7 @@ def rasa_server(
         endpoints: The endpoints file.
         credentials: The credentials (channels) file.
         **environment: Extra environment variables for the server.
+
     """
     environment.setdefault("ACTION_ENDPOINT_URL", f"http://127.0.0.1:{actions_port}/webhook")
     environment.setdefault("TRACKER_DB_URL", settings.tracker_db_url)

@@ -33,6 +33,7 @@ def text(key: str, language: str, **values: str) -> str:
 
     Returns:
         The filled message.
+
     """
     variants = _catalogue()[key]
     return variants.get(language, variants["en"]).format(**values)

@@ -45,6 +45,7 @@ def redact(text: str) -> str:
 
     Returns:
         The message with ``[nric]``, ``[phone]`` and ``[email]`` in their place.
+
     """
     text = _EMAIL.sub(EMAIL_PLACEHOLDER, text)
     text = _NRIC.sub(NRIC_PLACEHOLDER, text)

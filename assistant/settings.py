@@ -7,9 +7,9 @@ full list of knobs an operator can turn is visible here. Rasa's own YAML files
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
-import os
 from typing import Dict, List, Optional
 
 from pydantic import BaseSettings, Field
@@ -20,37 +20,36 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class Settings(BaseSettings):
     """Runtime configuration, each field overridable by the environment variable named."""
 
-    rasa_port: int = Field(5005, env="RASA_PORT")
-    actions_port: int = Field(5055, env="ACTIONS_PORT")
-    demo_port: int = Field(8080, env="DEMO_PORT")
-    console_port: int = Field(8090, env="CONSOLE_PORT")
+    rasa_port: int = Field(default=5005, env="RASA_PORT")
+    actions_port: int = Field(default=5055, env="ACTIONS_PORT")
+    demo_port: int = Field(default=8080, env="DEMO_PORT")
+    console_port: int = Field(default=8090, env="CONSOLE_PORT")
 
-    clinic_config: Path = Field(PROJECT_ROOT / "clinic.yml", env="CLINIC_CONFIG")
-    clinic_name: Optional[str] = Field(None, env="CLINIC_NAME")
-    clinic_website: Optional[str] = Field(None, env="CLINIC_WEBSITE")
-    clinic_phone: Optional[str] = Field(None, env="CLINIC_PHONE")
-    clinic_whatsapp: Optional[str] = Field(None, env="CLINIC_WHATSAPP")
-    clinic_address: Optional[str] = Field(None, env="CLINIC_ADDRESS")
-    clinic_hours: Optional[str] = Field(None, env="CLINIC_HOURS")
-    clinic_booking_url: Optional[str] = Field(None, env="CLINIC_BOOKING_URL")
-    clinic_article_url: Optional[str] = Field(None, env="CLINIC_ARTICLE_URL")
+    clinic_config: Path = Field(default=PROJECT_ROOT / "clinic.yml", env="CLINIC_CONFIG")
+    clinic_name: Optional[str] = Field(default=None, env="CLINIC_NAME")
+    clinic_website: Optional[str] = Field(default=None, env="CLINIC_WEBSITE")
+    clinic_phone: Optional[str] = Field(default=None, env="CLINIC_PHONE")
+    clinic_whatsapp: Optional[str] = Field(default=None, env="CLINIC_WHATSAPP")
+    clinic_address: Optional[str] = Field(default=None, env="CLINIC_ADDRESS")
+    clinic_hours: Optional[str] = Field(default=None, env="CLINIC_HOURS")
+    clinic_booking_url: Optional[str] = Field(default=None, env="CLINIC_BOOKING_URL")
+    clinic_article_url: Optional[str] = Field(default=None, env="CLINIC_ARTICLE_URL")
 
-    tracker_db_url: str = Field(f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}", env="TRACKER_DB_URL")
+    tracker_db_url: str = Field(default=f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}", env="TRACKER_DB_URL")
     # Web origins allowed to call the Rasa server from a browser (the clinic's site and
     # the demo page), comma-separated.
-    cors_origins: str = Field("", env="CORS_ORIGINS")
-    model_path: Path = Field(PROJECT_ROOT / "models" / "current.tar.gz", env="RASA_MODEL")
+    cors_origins: str = Field(default="", env="CORS_ORIGINS")
+    model_path: Path = Field(default=PROJECT_ROOT / "models" / "current.tar.gz", env="RASA_MODEL")
 
     # Longest patient message accepted, in characters (the widget enforces the same).
-    max_message_chars: int = Field(1000, env="MAX_MESSAGE_CHARS")
+    max_message_chars: int = Field(default=1000, env="MAX_MESSAGE_CHARS")
 
-    knowledge_file: Path = Field(PROJECT_ROOT / "knowledge" / "knowledge.yml", env="KNOWLEDGE_FILE")
+    knowledge_file: Path = Field(default=PROJECT_ROOT / "knowledge" / "knowledge.yml", env="KNOWLEDGE_FILE")
 
     class Config:
         """Pydantic settings: values come from the process environment only."""
 
         case_sensitive = False
-
 
     def allowed_origins(self) -> List[str]:
         """Returns the configured browser origins plus the local demo page's."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, Optional
 
 from rasa.core.channels.rest import RestInput
 from sanic.exceptions import InvalidUsage
@@ -22,17 +22,17 @@ class RedactingRestInput(RestInput):
     """Rasa's REST channel, refusing bad input with 400 and redacting what it accepts."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         """Keeps Rasa's path, `/webhooks/rest/webhook`."""
         return "rest"
 
-    async def _extract_sender(self, req: Request) -> Optional[Text]:
+    async def _extract_sender(self, req: Request) -> Optional[str]:
         try:
             return clean_sender(_body(req).get("sender"))
         except RejectedMessage as error:
             raise InvalidUsage(str(error)) from None
 
-    def _extract_message(self, req: Request) -> Optional[Text]:
+    def _extract_message(self, req: Request) -> Optional[str]:
         try:
             return clean_message(_body(req).get("message"))
         except RejectedMessage as error:

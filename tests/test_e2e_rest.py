@@ -48,7 +48,9 @@ def test_every_topic_is_answered_verbatim_under_its_heading(bot: RunningBot, top
 
 def test_greeting_and_emergency_over_rest(bot: RunningBot) -> None:
     assert "not a diagnosis" in texts(bot.send("e2e-greet", "hello there"))
-    emergency = bot.send("e2e-emergency", "my mother suddenly can't move her right side and her face is drooping")
+    emergency = bot.send(
+        "e2e-emergency", "my mother suddenly can't move her right side and her face is drooping"
+    )
     assert emergency[0]["text"].startswith("If this is an emergency, call 999")
 
 

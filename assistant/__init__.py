@@ -1,0 +1,1 @@
+"""Shared library of the muscle-atrophy assistant: settings, knowledge, wording, safety, processes."""
