@@ -35,7 +35,9 @@ class Settings(BaseSettings):
     clinic_booking_url: Optional[str] = Field(default=None, env="CLINIC_BOOKING_URL")
     clinic_article_url: Optional[str] = Field(default=None, env="CLINIC_ARTICLE_URL")
 
-    tracker_db_url: str = Field(default=f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}", env="TRACKER_DB_URL")
+    tracker_db_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}", env="TRACKER_DB_URL"
+    )
     # Web origins allowed to call the Rasa server from a browser (the clinic's site and
     # the demo page), comma-separated.
     cors_origins: str = Field(default="", env="CORS_ORIGINS")
@@ -45,6 +47,27 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=1000, env="MAX_MESSAGE_CHARS")
 
     knowledge_file: Path = Field(default=PROJECT_ROOT / "knowledge" / "knowledge.yml", env="KNOWLEDGE_FILE")
+
+    # Staff console (console/). Loopback by default: expose it through a TLS proxy only.
+    console_host: str = Field(default="127.0.0.1", env="CONSOLE_HOST")
+    # Signs the session cookies; when unset, one is generated into console_secret_file.
+    console_secret_key: Optional[str] = Field(default=None, env="CONSOLE_SECRET_KEY")
+    console_secret_file: Path = Field(
+        default=PROJECT_ROOT / "var" / "console-secret.key", env="CONSOLE_SECRET_FILE"
+    )
+    # Set to true when the console is served over HTTPS, so cookies are never sent in clear.
+    console_secure_cookies: bool = Field(default=False, env="CONSOLE_SECURE_COOKIES")
+    console_session_hours: int = Field(default=8, env="CONSOLE_SESSION_HOURS")
+    console_max_failed_logins: int = Field(default=5, env="CONSOLE_MAX_FAILED_LOGINS")
+    console_lockout_minutes: int = Field(default=15, env="CONSOLE_LOCKOUT_MINUTES")
+    # Password for `make staff-user` when it must not prompt (scripts, CI); never a default.
+    console_user_password: Optional[str] = Field(default=None, env="CONSOLE_USER_PASSWORD")
+    # A message whose intent confidence is below this is flagged "low confidence".
+    console_low_confidence: float = Field(default=0.6, env="CONSOLE_LOW_CONFIDENCE")
+    console_timezone: str = Field(default="Asia/Kuala_Lumpur", env="CONSOLE_TIMEZONE")
+    # PDPA retention: `make purge` deletes conversations idle for longer than this.
+    retention_days: int = Field(default=180, env="RETENTION_DAYS")
+    audit_retention_days: int = Field(default=365, env="AUDIT_RETENTION_DAYS")
 
     class Config:
         """Pydantic settings: values come from the process environment only."""
