@@ -1,0 +1,1 @@
+"""The staff console: conversation logs behind a login, dashboards, exports, annotations."""

@@ -1,0 +1,56 @@
+"""Serves the staff console with waitress (`make run` starts it on CONSOLE_PORT, 8090)."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+
+import waitress  # type: ignore[import-untyped]
+
+from assistant.settings import get_settings
+from console import accounts
+from console.app import context, create_app
+from console.indexer import Indexer
+
+INDEX_INTERVAL_SECONDS = 2.0
+
+
+def _index_forever(indexer: Indexer) -> None:
+    """Indexes new conversations in the background, so pages rarely wait for it."""
+    while True:
+        try:
+            done = indexer.catch_up(budget=20.0)
+        except Exception as error:  # a database hiccup must not end the thread
+            print(f"Console indexer: {type(error).__name__}; retrying.", flush=True)
+            done = True
+        if done:
+            time.sleep(INDEX_INTERVAL_SECONDS)
+
+
+def main() -> None:
+    """Parses the command line and serves until stopped."""
+    settings = get_settings()
+    parser = argparse.ArgumentParser(prog="python -m console", description=__doc__)
+    parser.add_argument("--host", default=settings.console_host)
+    parser.add_argument("--port", type=int, default=settings.console_port)
+    args = parser.parse_args()
+
+    app = create_app(settings)
+    with app.app_context():
+        console = context()
+    if accounts.count_users(console.engine) == 0:
+        print(
+            "The staff console has no user yet. Create the first admin with:\n"
+            "  make staff-user NAME=<your name> ROLE=admin\n"
+            "(it asks for the password; there is no default password).",
+            flush=True,
+        )
+    threading.Thread(target=_index_forever, args=(console.indexer,), name="indexer", daemon=True).start()
+    shown = "localhost" if args.host in ("127.0.0.1", "0.0.0.0") else args.host  # noqa: S104
+    print(f"Staff console: http://{shown}:{args.port}/", flush=True)
+    waitress.serve(app, host=args.host, port=args.port, threads=8, ident="staff-console", _quiet=True)
+
+
+if __name__ == "__main__":
+    main()

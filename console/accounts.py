@@ -1,0 +1,264 @@
+"""Console accounts: argon2 password hashes, roles, and lockout after failed sign-ins."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import List, Optional
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.engine import Engine
+
+from console.schema import users
+
+ROLES = ("staff", "admin")
+MIN_PASSWORD_LENGTH = 12
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+_hasher = PasswordHasher()
+
+
+class AccountError(ValueError):
+    """A user cannot be created or changed; the text says why."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """A console user, without the password hash."""
+
+    id: int
+    username: str
+    role: str
+    active: bool
+    failed_logins: int
+    locked_until: Optional[float]
+    session_token: str
+    created_at: float
+    last_login_at: Optional[float]
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether the user may manage users and read the audit log."""
+        return self.role == "admin"
+
+    def locked(self, now: Optional[float] = None) -> bool:
+        """Whether sign-in is refused because of too many failures."""
+        return self.locked_until is not None and self.locked_until > (now or time.time())
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in attempt: ``ok``, ``invalid`` or ``locked``."""
+
+    outcome: str
+    account: Optional[Account] = None
+
+
+def _account(row: sa.engine.Row) -> Account:
+    values = dict(row._mapping)
+    values.pop("password_hash", None)
+    return Account(**values)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_hex(16))
+
+
+def validate_username(username: str) -> str:
+    """Returns the username normalised to lower case.
+
+    Raises:
+        AccountError: If it is not 2-64 letters, digits, dots, dashes or underscores.
+
+    """
+    normalised = username.strip().lower()
+    if not _USERNAME.match(normalised):
+        raise AccountError(
+            "Username: 2 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit."
+        )
+    return normalised
+
+
+def validate_password(password: str, username: str) -> None:
+    """Refuses passwords that are short or contain the username."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    if username and username.lower() in password.lower():
+        raise AccountError("The password must not contain the username.")
+
+
+def _validate_role(role: str) -> str:
+    if role not in ROLES:
+        raise AccountError(f"Role must be one of {', '.join(ROLES)}.")
+    return role
+
+
+def count_users(engine: Engine) -> int:
+    """Returns how many users exist."""
+    with engine.connect() as connection:
+        return int(connection.execute(sa.select(sa.func.count()).select_from(users)).scalar_one())
+
+
+def list_users(engine: Engine) -> List[Account]:
+    """Returns every user, by username."""
+    with engine.connect() as connection:
+        return [_account(row) for row in connection.execute(sa.select(users).order_by(users.c.username))]
+
+
+def get_user(engine: Engine, user_id: int) -> Optional[Account]:
+    """Returns the user with ``user_id``, if any."""
+    with engine.connect() as connection:
+        row = connection.execute(sa.select(users).where(users.c.id == user_id)).first()
+    return _account(row) if row else None
+
+
+def find_user(engine: Engine, username: str) -> Optional[Account]:
+    """Returns the user called ``username`` (any case), if any."""
+    with engine.connect() as connection:
+        row = connection.execute(sa.select(users).where(users.c.username == username.strip().lower())).first()
+    return _account(row) if row else None
+
+
+def create_user(engine: Engine, username: str, password: str, role: str = "staff") -> Account:
+    """Creates a user.
+
+    Raises:
+        AccountError: If the name, password or role is not acceptable, or the name is taken.
+
+    """
+    username = validate_username(username)
+    validate_password(password, username)
+    _validate_role(role)
+    if find_user(engine, username) is not None:
+        raise AccountError(f"User {username} exists already.")
+    with engine.begin() as connection:
+        connection.execute(
+            sa.insert(users).values(
+                username=username,
+                password_hash=_hasher.hash(password),
+                role=role,
+                active=True,
+                failed_logins=0,
+                session_token=secrets.token_hex(16),
+                created_at=time.time(),
+            )
+        )
+    account = find_user(engine, username)
+    assert account is not None
+    return account
+
+
+def _require(engine: Engine, username: str) -> Account:
+    account = find_user(engine, username)
+    if account is None:
+        raise AccountError(f"No user {username}.")
+    return account
+
+
+def _update(engine: Engine, user_id: int, **values: object) -> None:
+    with engine.begin() as connection:
+        connection.execute(sa.update(users).where(users.c.id == user_id).values(**values))
+
+
+def _other_active_admins(engine: Engine, user_id: int) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.execute(
+                sa.select(sa.func.count())
+                .select_from(users)
+                .where(users.c.role == "admin", users.c.active.is_(True), users.c.id != user_id)
+            ).scalar_one()
+        )
+
+
+def set_password(engine: Engine, username: str, password: str) -> None:
+    """Sets a new password, unlocks the account and ends its sessions."""
+    account = _require(engine, username)
+    validate_password(password, account.username)
+    _update(
+        engine,
+        account.id,
+        password_hash=_hasher.hash(password),
+        failed_logins=0,
+        locked_until=None,
+        session_token=secrets.token_hex(16),
+    )
+
+
+def set_role(engine: Engine, username: str, role: str) -> None:
+    """Changes the role; the last active admin stays an admin."""
+    account = _require(engine, username)
+    _validate_role(role)
+    if account.is_admin and role != "admin" and _other_active_admins(engine, account.id) == 0:
+        raise AccountError("The last active admin cannot lose the admin role.")
+    _update(engine, account.id, role=role, session_token=secrets.token_hex(16))
+
+
+def set_active(engine: Engine, username: str, active: bool) -> None:
+    """Enables or disables sign-in; disabling ends the user's sessions."""
+    account = _require(engine, username)
+    if not active and account.is_admin and _other_active_admins(engine, account.id) == 0:
+        raise AccountError("The last active admin cannot be disabled.")
+    _update(engine, account.id, active=active, session_token=secrets.token_hex(16))
+
+
+def unlock(engine: Engine, username: str) -> None:
+    """Lifts a lockout."""
+    account = _require(engine, username)
+    _update(engine, account.id, failed_logins=0, locked_until=None)
+
+
+def end_sessions(engine: Engine, user_id: int) -> None:
+    """Invalidates every session cookie of the user (sign-out)."""
+    _update(engine, user_id, session_token=secrets.token_hex(16))
+
+
+def sign_in(engine: Engine, username: str, password: str, max_failures: int, lockout_minutes: int) -> SignIn:
+    """Checks a username and password, counting failures and locking after ``max_failures``.
+
+    A locked account refuses even the right password until the lockout ends. Unknown
+    users cost the same hashing time as known ones.
+    """
+    now = time.time()
+    with engine.connect() as connection:
+        row = connection.execute(sa.select(users).where(users.c.username == username.strip().lower())).first()
+    if row is None:
+        _verify(_dummy_hash(), password)
+        return SignIn("invalid")
+    account = _account(row)
+    if account.locked(now):
+        _verify(_dummy_hash(), password)
+        return SignIn("locked", account)
+    if _verify(row.password_hash, password) and account.active:
+        values: dict = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
+        if _hasher.check_needs_rehash(row.password_hash):
+            values["password_hash"] = _hasher.hash(password)
+        _update(engine, account.id, **values)
+        return SignIn("ok", get_user(engine, account.id))
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(users).where(users.c.id == account.id).values(failed_logins=users.c.failed_logins + 1)
+        )
+        failures = connection.execute(
+            sa.select(users.c.failed_logins).where(users.c.id == account.id)
+        ).scalar_one()
+        if failures >= max_failures:
+            connection.execute(
+                sa.update(users)
+                .where(users.c.id == account.id)
+                .values(failed_logins=0, locked_until=now + lockout_minutes * 60)
+            )
+            return SignIn("locked", account)
+    return SignIn("invalid", account)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False

@@ -1,0 +1,154 @@
+"""The console's Flask application: configuration, security headers, login, blueprints."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Optional
+
+from flask import Flask, current_app, g, render_template, request
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+
+from assistant.settings import Settings, get_settings
+from console import accounts
+from console.indexer import Indexer
+from console.schema import ensure_schema, make_engine
+from console.template_helpers import register_helpers
+
+# Strict: only the console's own scripts, styles and images; no inline code at all.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+MIN_SECRET_LENGTH = 32
+
+
+@dataclass
+class ConsoleContext:
+    """What every view needs: settings, the database and its indexer."""
+
+    settings: Settings
+    engine: Engine
+    indexer: Indexer
+
+
+def context() -> ConsoleContext:
+    """Returns the running app's console context."""
+    return current_app.extensions["console"]  # type: ignore[no-any-return]
+
+
+def secret_key(settings: Settings) -> str:
+    """Returns CONSOLE_SECRET_KEY, or a key generated once into a private file under var/.
+
+    Raises:
+        ValueError: If the configured key is too short to sign cookies safely.
+
+    """
+    if settings.console_secret_key:
+        if len(settings.console_secret_key) < MIN_SECRET_LENGTH:
+            raise ValueError(f"CONSOLE_SECRET_KEY must have at least {MIN_SECRET_LENGTH} characters")
+        return settings.console_secret_key
+    path = settings.console_secret_file
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process created it first: use theirs
+        else:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_urlsafe(48) + "\n")
+    return path.read_text(encoding="utf-8").strip()
+
+
+def _security_headers(response: Any) -> Any:
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if request.endpoint != "static":
+        # Pages show health data: never keep them in a browser or proxy cache.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _error_page(error: HTTPException) -> Any:
+    return render_template("error.html", error=error), error.code or 500
+
+
+def _csrf_error(error: CSRFError) -> Any:
+    message = (
+        "The form was not sent from this console or has expired. Go back, reload the page and try again."
+    )
+    return render_template("error.html", error=error, message=message), 400
+
+
+def _catch_up() -> None:
+    """Indexes new conversations before a signed-in page is rendered."""
+    if request.endpoint in (None, "static") or not current_user.is_authenticated:
+        return
+    g.indexing_behind = not context().indexer.catch_up(budget=2.0)
+
+
+def create_app(settings: Optional[Settings] = None) -> Flask:
+    """Builds the console for ``settings`` (the environment's by default)."""
+    settings = settings or get_settings()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret_key(settings),
+        SESSION_COOKIE_NAME="console_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.console_secure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.console_session_hours),
+        WTF_CSRF_TIME_LIMIT=settings.console_session_hours * 3600,
+        WTF_CSRF_SSL_STRICT=settings.console_secure_cookies,
+        MAX_CONTENT_LENGTH=64 * 1024,
+    )
+    engine = make_engine(settings.tracker_db_url)
+    ensure_schema(engine)
+    app.extensions["console"] = ConsoleContext(
+        settings=settings, engine=engine, indexer=Indexer(engine, settings.console_low_confidence)
+    )
+
+    CSRFProtect(app)
+    login_manager = LoginManager(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see the console."
+    login_manager.session_protection = "basic"
+
+    from console.views.auth import SessionUser
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> Optional[SessionUser]:
+        identifier, _, token = user_id.partition(":")
+        if not identifier.isdigit():
+            return None
+        account = accounts.get_user(engine, int(identifier))
+        if account is None or not account.active or not secrets.compare_digest(token, account.session_token):
+            return None
+        return SessionUser(account)
+
+    from console.views import admin, auth, conversations, dashboard, review
+
+    for blueprint in (
+        auth.blueprint,
+        conversations.blueprint,
+        dashboard.blueprint,
+        review.blueprint,
+        admin.blueprint,
+    ):
+        app.register_blueprint(blueprint)
+    register_helpers(app)
+    app.before_request(_catch_up)
+    app.after_request(_security_headers)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _error_page)
+    return app

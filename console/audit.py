@@ -1,0 +1,107 @@
+"""The audit log: who signed in, viewed or exported what, and what admins changed."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from console.schema import audit_log
+
+# Action name → what the admin page shows.
+ACTIONS = {
+    "login": "Signed in",
+    "login_failed": "Sign-in failed",
+    "locked": "Account locked",
+    "logout": "Signed out",
+    "view_conversation": "Viewed conversation",
+    "export_csv": "Exported CSV",
+    "export_jsonl": "Exported JSONL",
+    "export_nlu": "Exported NLU annotations",
+    "annotate": "Annotated message",
+    "delete_annotation": "Deleted annotation",
+    "user_created": "Created user",
+    "user_updated": "Changed user",
+    "purge": "Retention purge",
+}
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the audit log."""
+
+    id: int
+    at: float
+    username: str
+    action: str
+    target: str
+    detail: str
+    remote_addr: str
+
+    @property
+    def label(self) -> str:
+        """The action in words."""
+        return ACTIONS.get(self.action, self.action)
+
+
+def record(
+    engine: Engine, username: str, action: str, target: str = "", detail: str = "", remote_addr: str = ""
+) -> None:
+    """Appends one entry; texts are cut to their column sizes."""
+    with engine.begin() as connection:
+        connection.execute(
+            sa.insert(audit_log).values(
+                at=time.time(),
+                username=username[:64],
+                action=action[:32],
+                target=target[:255],
+                detail=detail[:2000],
+                remote_addr=remote_addr[:64],
+            )
+        )
+
+
+def entries(
+    engine: Engine,
+    page: int = 1,
+    per_page: int = 50,
+    username: Optional[str] = None,
+    action: Optional[str] = None,
+) -> Tuple[List[AuditEntry], int]:
+    """Returns one page of entries, newest first, and how many match in all."""
+    conditions = []
+    if username:
+        conditions.append(audit_log.c.username == username)
+    if action:
+        conditions.append(audit_log.c.action == action)
+    with engine.connect() as connection:
+        total = connection.execute(
+            sa.select(sa.func.count()).select_from(audit_log).where(*conditions)
+        ).scalar_one()
+        rows = connection.execute(
+            sa.select(audit_log)
+            .where(*conditions)
+            .order_by(audit_log.c.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).fetchall()
+    return [AuditEntry(**row._mapping) for row in rows], int(total)
+
+
+def usernames(engine: Engine) -> List[str]:
+    """Returns every username that appears in the log."""
+    with engine.connect() as connection:
+        return list(
+            connection.execute(
+                sa.select(audit_log.c.username).distinct().order_by(audit_log.c.username)
+            ).scalars()
+        )
+
+
+def purge_before(engine: Engine, cutoff: float) -> int:
+    """Deletes entries older than ``cutoff``; returns how many."""
+    with engine.begin() as connection:
+        return int(connection.execute(sa.delete(audit_log).where(audit_log.c.at < cutoff)).rowcount or 0)

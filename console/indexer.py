@@ -1,0 +1,360 @@
+"""Keeps the console's conversation tables in step with Rasa's ``events`` table.
+
+Rasa appends events; the indexer reads the ones it has not seen (by id), splits each
+sender's events into conversations (one per Rasa session), and records per conversation
+and per patient message what the console filters and charts on: channel, topics
+answered, intents and confidences, and the flags. Pages then query small indexed tables
+instead of parsing JSON, which keeps them fast with tens of thousands of conversations.
+
+Re-reading an event is harmless (each sender's conversation remembers its last event id),
+which lets the reader step back over a gap in the ids that may still fill: PostgreSQL can
+make a lower id visible after a higher one when two conversations are saved at once.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Set
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, Row
+
+from console.schema import (
+    conversation_topics,
+    conversations,
+    ensure_schema,
+    events,
+    events_table_exists,
+    messages,
+    state,
+)
+from console.timeutil import local_day
+
+BATCH_SIZE = 2000
+GAP_GRACE_SECONDS = 60.0
+CURSOR_KEY = "events_cursor"
+
+SESSION_START_ACTION = "action_session_start"
+FALLBACK_INTENT = "nlu_fallback"
+FALLBACK_ACTIONS = {"action_clarify", "action_cannot_answer"}
+# Intents that raise a conversation flag of the same meaning.
+FLAG_INTENTS = {
+    "out_of_scope": "out_of_scope",
+    "emergency": "emergency",
+    "book_appointment": "booking",
+    "contact_human": "human",
+}
+PREVIEW_CHARS = 300
+# Intents that make a poor preview of what a conversation was about.
+SMALL_TALK = {"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge"}
+
+
+def text_key(text: str) -> str:
+    """Returns the form under which repeated questions are counted together."""
+    return " ".join(text.lower().split()).rstrip(" ?.!")[:255]
+
+
+class _Conflict(Exception):
+    """Another process advanced the cursor first; this batch is dropped."""
+
+
+@dataclass
+class _Conversation:
+    """A conversation touched by the current batch, and what changed in it."""
+
+    row: Dict[str, Any]
+    topics: Set[str] = field(default_factory=set)
+    new_topics: Set[str] = field(default_factory=set)
+    last_message: Optional[Dict[str, Any]] = None
+    last_message_is_new: bool = False
+    last_message_dirty: bool = False
+
+
+class _Batch:
+    """Applies a run of events to the conversations they belong to."""
+
+    def __init__(self, connection: Connection, low_confidence: float) -> None:
+        self.connection = connection
+        self.low_confidence = low_confidence
+        self.open: Dict[str, Optional[_Conversation]] = {}
+        self.touched: Dict[int, _Conversation] = {}
+        self.new_messages: List[Dict[str, Any]] = []
+
+    def _load_open(self, sender_id: str) -> Optional[_Conversation]:
+        if sender_id not in self.open:
+            row = self.connection.execute(
+                sa.select(conversations)
+                .where(conversations.c.sender_id == sender_id)
+                .order_by(conversations.c.last_event_id.desc())
+                .limit(1)
+            ).first()
+            self.open[sender_id] = _Conversation(row=dict(row._mapping)) if row else None
+        return self.open[sender_id]
+
+    def _start(self, sender_id: str, event_id: int, timestamp: float) -> _Conversation:
+        values: Dict[str, Any] = {
+            "sender_id": sender_id,
+            "started_at": timestamp,
+            "last_at": timestamp,
+            "day": local_day(timestamp),
+            "first_event_id": event_id,
+            "last_event_id": event_id,
+            "user_messages": 0,
+            "bot_messages": 0,
+            **{flag: False for flag in ("fallback", "low_confidence", "emergency", "booking", "human")},
+            "out_of_scope": False,
+        }
+        result = self.connection.execute(sa.insert(conversations).values(**values))
+        values["id"] = result.inserted_primary_key[0]
+        for column in ("last_user_event_id", "channel", "language", "first_message", "first_message_intent"):
+            values[column] = None
+        conversation = _Conversation(row=values)
+        self.open[sender_id] = conversation
+        return conversation
+
+    def _last_message(self, conversation: _Conversation) -> Optional[Dict[str, Any]]:
+        event_id = conversation.row.get("last_user_event_id")
+        if conversation.last_message is None and event_id is not None:
+            row = self.connection.execute(sa.select(messages).where(messages.c.event_id == event_id)).first()
+            conversation.last_message = dict(row._mapping) if row else None
+        return conversation.last_message
+
+    def apply(self, event: Row) -> None:
+        """Applies one event (a row of ``events``)."""
+        conversation = self._load_open(event.sender_id)
+        if conversation is not None and event.id <= conversation.row["last_event_id"]:
+            return
+        data = json.loads(event.data or "{}")
+        timestamp = float(event.timestamp or data.get("timestamp") or 0.0)
+        starts_session = event.type_name == "action" and event.action_name == SESSION_START_ACTION
+        # A session start without Rasa's action before it (older trackers) still splits.
+        restarted = event.type_name == "session_started" and bool(
+            conversation and conversation.row["user_messages"]
+        )
+        if conversation is None or starts_session or restarted:
+            conversation = self._start(event.sender_id, event.id, timestamp)
+        row = conversation.row
+        row["last_event_id"] = event.id
+        row["last_at"] = max(row["last_at"], timestamp)
+        self.touched[row["id"]] = conversation
+        if event.type_name == "user":
+            self._user(conversation, event.id, timestamp, data)
+        elif event.type_name == "bot":
+            row["bot_messages"] += 1
+        elif event.type_name == "action" and event.action_name in FALLBACK_ACTIONS:
+            self._fallback_action(conversation, event.action_name)
+        elif event.type_name == "slot":
+            self._slot(conversation, data)
+
+    def _user(
+        self, conversation: _Conversation, event_id: int, timestamp: float, data: Dict[str, Any]
+    ) -> None:
+        row = conversation.row
+        text = str(data.get("text") or "")
+        intent_data = (data.get("parse_data") or {}).get("intent") or {}
+        intent = intent_data.get("name")
+        confidence = intent_data.get("confidence")
+        is_payload = text.startswith("/")
+        fallback = intent == FALLBACK_INTENT
+        low = not is_payload and confidence is not None and float(confidence) < self.low_confidence
+        message = {
+            "event_id": event_id,
+            "conversation_id": row["id"],
+            "timestamp": timestamp,
+            "day": local_day(timestamp),
+            "text": text,
+            "text_key": text_key(text),
+            "intent": intent,
+            "confidence": float(confidence) if confidence is not None else None,
+            "topic": None,
+            "is_payload": is_payload,
+            "fallback": fallback,
+            "low_confidence": low,
+            "unanswered": not is_payload and (fallback or intent == "out_of_scope"),
+        }
+        self.new_messages.append(message)
+        conversation.last_message, conversation.last_message_is_new = message, True
+        conversation.last_message_dirty = False
+        row["last_user_event_id"] = event_id
+        row["user_messages"] += 1
+        row["channel"] = row["channel"] or data.get("input_channel")
+        preview_is_small_talk = row["first_message_intent"] in SMALL_TALK or not row["first_message"]
+        if (
+            not is_payload
+            and preview_is_small_talk
+            and (not row["first_message"] or intent not in SMALL_TALK)
+        ):
+            row["first_message"] = text[:PREVIEW_CHARS]
+            row["first_message_intent"] = intent
+        row["fallback"] = row["fallback"] or fallback
+        row["low_confidence"] = row["low_confidence"] or low
+        flag = FLAG_INTENTS.get(intent or "")
+        if flag:
+            row[flag] = True
+
+    def _fallback_action(self, conversation: _Conversation, action: str) -> None:
+        conversation.row["fallback"] = True
+        message = self._last_message(conversation)
+        if message is None:
+            return
+        message["fallback"] = True
+        if action == "action_cannot_answer" and not message["is_payload"]:
+            message["unanswered"] = True
+        conversation.last_message_dirty = not conversation.last_message_is_new
+
+    def _slot(self, conversation: _Conversation, data: Dict[str, Any]) -> None:
+        name, value = data.get("name"), data.get("value")
+        if name == "language" and isinstance(value, str):
+            conversation.row["language"] = value[:8]
+        if name != "topic" or not isinstance(value, str) or not value:
+            return
+        # A topic slot set before any patient message is carried over from the previous
+        # session, not an answer given in this one.
+        message = self._last_message(conversation)
+        if message is None:
+            return
+        message["topic"] = value[:64]
+        conversation.last_message_dirty = not conversation.last_message_is_new
+        if value not in conversation.topics:
+            conversation.topics.add(value)
+            conversation.new_topics.add(value[:64])
+
+    def flush(self) -> None:
+        """Writes the batch's changes."""
+        if self.new_messages:
+            self.connection.execute(sa.insert(messages), self.new_messages)
+        for conversation in self.touched.values():
+            row = conversation.row
+            self.connection.execute(
+                sa.update(conversations)
+                .where(conversations.c.id == row["id"])
+                .values({key: value for key, value in row.items() if key != "id"})
+            )
+            if conversation.last_message_dirty and conversation.last_message is not None:
+                message = conversation.last_message
+                self.connection.execute(
+                    sa.update(messages)
+                    .where(messages.c.event_id == message["event_id"])
+                    .values(
+                        topic=message["topic"],
+                        fallback=message["fallback"],
+                        unanswered=message["unanswered"],
+                    )
+                )
+            if conversation.new_topics:
+                existing = set(
+                    self.connection.execute(
+                        sa.select(conversation_topics.c.topic).where(
+                            conversation_topics.c.conversation_id == row["id"]
+                        )
+                    ).scalars()
+                )
+                fresh = conversation.new_topics - existing
+                if fresh:
+                    self.connection.execute(
+                        sa.insert(conversation_topics),
+                        [{"conversation_id": row["id"], "topic": topic} for topic in sorted(fresh)],
+                    )
+
+
+def _safe_cursor(cursor: int, rows: Sequence[Row], now: float) -> int:
+    """Returns how far the next pass may skip: up to the first gap in the ids that may still fill."""
+    previous = cursor
+    for row in rows:
+        young = (row.timestamp or now) > now - GAP_GRACE_SECONDS
+        if row.id != previous + 1 and young:
+            return previous
+        previous = row.id
+    return previous
+
+
+class Indexer:
+    """Brings the console's tables up to date; safe to call from many threads."""
+
+    def __init__(self, engine: Engine, low_confidence: float) -> None:
+        """Keeps the engine and the confidence under which a message is flagged."""
+        self.engine = engine
+        self.low_confidence = low_confidence
+        self._lock = threading.Lock()
+        self._events_ready = False
+
+    def _ready(self) -> bool:
+        if not self._events_ready and events_table_exists(self.engine):
+            ensure_schema(self.engine)
+            self._events_ready = True
+        return self._events_ready
+
+    def cursor(self) -> int:
+        """Returns the id of the last event indexed."""
+        with self.engine.connect() as connection:
+            value = connection.execute(sa.select(state.c.value).where(state.c.key == CURSOR_KEY)).scalar()
+        return int(value or 0)
+
+    def pending(self) -> int:
+        """Returns how many events are not indexed yet."""
+        if not self._ready():
+            return 0
+        cursor = self.cursor()
+        with self.engine.connect() as connection:
+            return int(
+                connection.execute(
+                    sa.select(sa.func.count()).select_from(events).where(events.c.id > cursor)
+                ).scalar()
+                or 0
+            )
+
+    def catch_up(self, budget: float = 5.0) -> bool:
+        """Indexes new events for at most about ``budget`` seconds.
+
+        Returns:
+            True when every event is indexed, False when some remain (or another thread
+            is indexing and did not finish within the budget).
+
+        """
+        if not self._lock.acquire(timeout=budget):
+            return False
+        try:
+            if not self._ready():
+                return True
+            deadline = time.monotonic() + budget
+            while True:
+                try:
+                    read, advanced = self._run_batch()
+                except _Conflict:
+                    return False
+                if read < BATCH_SIZE or not advanced:
+                    return True
+                if time.monotonic() > deadline:
+                    return False
+        finally:
+            self._lock.release()
+
+    def _run_batch(self) -> tuple[int, bool]:
+        """Indexes one batch; returns how many events it read and whether the cursor moved."""
+        with self.engine.begin() as connection:
+            raw = connection.execute(sa.select(state.c.value).where(state.c.key == CURSOR_KEY)).scalar()
+            cursor = int(raw or 0)
+            rows = connection.execute(
+                sa.select(events).where(events.c.id > cursor).order_by(events.c.id).limit(BATCH_SIZE)
+            ).fetchall()
+            if not rows:
+                return 0, False
+            batch = _Batch(connection, self.low_confidence)
+            for row in rows:
+                batch.apply(row)
+            batch.flush()
+            new_cursor = _safe_cursor(cursor, rows, time.time())
+            if raw is None:
+                connection.execute(sa.insert(state).values(key=CURSOR_KEY, value=str(new_cursor)))
+            else:
+                updated = connection.execute(
+                    sa.update(state)
+                    .where(state.c.key == CURSOR_KEY, state.c.value == raw)
+                    .values(value=str(new_cursor))
+                )
+                if updated.rowcount != 1:
+                    raise _Conflict()
+        return len(rows), new_cursor != cursor

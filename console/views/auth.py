@@ -1,0 +1,149 @@
+"""Signing in and out, changing one's password, and the role check for admin pages."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Callable, Optional, TypeVar, cast
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import UserMixin, current_user, login_required, login_user, logout_user
+
+from console import accounts, audit
+from console.app import context
+from console.forms import ChangePasswordForm, LoginForm
+
+blueprint = Blueprint("auth", __name__)
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+class SessionUser(UserMixin):
+    """The signed-in account, as Flask-Login sees it."""
+
+    def __init__(self, account: accounts.Account) -> None:
+        """Wraps an account."""
+        self.account = account
+
+    def get_id(self) -> str:
+        """The session cookie holds the id and the account's current session token."""
+        return f"{self.account.id}:{self.account.session_token}"
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        """Disabled accounts cannot sign in."""
+        return self.account.active
+
+    @property
+    def username(self) -> str:
+        """The account's username."""
+        return self.account.username
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether the account has the admin role."""
+        return self.account.is_admin
+
+
+def admin_required(view: View) -> View:
+    """Lets only signed-in admins through; others get 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return cast(View, wrapper)
+
+
+def record(action: str, target: str = "", detail: str = "", username: Optional[str] = None) -> None:
+    """Writes an audit entry for the current user and client address."""
+    who = username or (current_user.username if current_user.is_authenticated else "-")
+    audit.record(context().engine, who, action, target, detail, request.remote_addr or "")
+
+
+def _safe_next(target: Optional[str]) -> str:
+    # Only paths on this site: "//host" or "/\host" would leave it.
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return url_for("dashboard.dashboard")
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """The sign-in page."""
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    ctx = context()
+    form = LoginForm()
+    error, status = None, 200
+    if form.validate_on_submit():
+        username = form.username.data or ""
+        result = accounts.sign_in(
+            ctx.engine,
+            username,
+            form.password.data or "",
+            ctx.settings.console_max_failed_logins,
+            ctx.settings.console_lockout_minutes,
+        )
+        if result.outcome == "ok" and result.account is not None:
+            login_user(SessionUser(result.account))
+            session.permanent = True
+            record("login", username=result.account.username)
+            return redirect(_safe_next(request.args.get("next")))
+        status = 401
+        if result.outcome == "locked":
+            error = (
+                "Too many failed sign-ins: this account is locked for "
+                f"{ctx.settings.console_lockout_minutes} minutes, or until an admin unlocks it."
+            )
+            record("locked", target=username[:64], username="-")
+        else:
+            error = "Wrong username or password."
+            record("login_failed", target=username[:64], username="-")
+    elif request.method == "POST":
+        error, status = "Enter your username and password.", 400
+    no_users = accounts.count_users(ctx.engine) == 0
+    return render_template("login.html", form=form, error=error, no_users=no_users), status
+
+
+@blueprint.route("/logout", methods=["POST"])
+@login_required
+def logout() -> Any:
+    """Signs out, ending every session of this account."""
+    record("logout")
+    accounts.end_sessions(context().engine, current_user.account.id)
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@blueprint.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Any:
+    """Lets the signed-in user change their password."""
+    ctx = context()
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        check = accounts.sign_in(
+            ctx.engine,
+            current_user.username,
+            form.current.data or "",
+            ctx.settings.console_max_failed_logins,
+            ctx.settings.console_lockout_minutes,
+        )
+        if check.outcome != "ok":
+            form.current.errors = ["The current password is wrong."]
+        else:
+            try:
+                accounts.set_password(ctx.engine, current_user.username, form.password.data or "")
+            except accounts.AccountError as error:
+                form.password.errors = [str(error)]
+            else:
+                record("user_updated", target=current_user.username, detail="changed own password")
+                logout_user()
+                session.clear()
+                flash("Password changed. Sign in with the new password.", "info")
+                return redirect(url_for("auth.login"))
+    return render_template("password.html", form=form)

@@ -1,0 +1,352 @@
+"""Fills a tracker store with realistic conversations, for the console's benchmark and demos.
+
+    python scripts/generate_conversations.py --db-url sqlite:///var/bench/tracker.db --conversations 10000
+
+Every event is one of Rasa's own event classes (UserUttered, BotUttered, ActionExecuted,
+SlotSet, SessionStarted, ...), serialised and stored exactly as Rasa's SQLTrackerStore
+stores it (the table is created by that store). The assistant's replies come from running
+the project's real actions. Patient messages are the paraphrases of data/nlu plus questions
+the assistant cannot answer; button clicks send the offered payloads. Conversations are
+spread over the last ``--days`` days, in clinic hours (Kuala Lumpur time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import inspect
+import json
+import random
+import re
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Sequence, Tuple
+
+import sqlalchemy as sa
+import yaml
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    DefinePrevUserUtteredFeaturization,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import answers, conversation, fallback
+from assistant.knowledge import get_knowledge
+from assistant.settings import PROJECT_ROOT
+
+META = {"model_id": "generated", "assistant_id": "synapse-muscle-atrophy"}
+CHANNELS = [("socketio", 0.62), ("twilio", 0.2), ("whatsapp", 0.12), ("rest", 0.06)]
+# Questions outside the article, as patients ask them; the first ones come up most often.
+UNANSWERABLE = [
+    "how much does one physio session cost",
+    "do you accept insurance or panel clinics",
+    "is there parking at the clinic",
+    "can physio help frozen shoulder",
+    "my knee clicks when i climb stairs, is that atrophy?",
+    "what should i eat after gym to build muscle",
+    "do you have female physiotherapists",
+    "berapa harga satu sesi fisioterapi",
+    "can i bring my mother who uses a wheelchair",
+    "how long is the waiting time for an appointment",
+    "is collagen supplement good for muscles",
+    "my back pain is getting worse at night",
+    "do you do home visits in Petaling Jaya",
+    "can children get physiotherapy here",
+    "what creatine dose do you recommend",
+    "why does my calf cramp at night",
+    "can you check my MRI report",
+    "muscles how",
+    "asdf",
+    "is massage same as physio",
+]
+# Emergencies, booking and handing over are rare but matter: the dashboard shows them.
+KINDS = [
+    ("topic", 0.72),
+    ("fallback", 0.1),
+    ("out_of_scope", 0.06),
+    ("book_appointment", 0.05),
+    ("contact_human", 0.03),
+    ("emergency", 0.015),
+    ("bot_challenge", 0.01),
+    ("tell_me_more", 0.015),
+]
+# How busy each hour of the day is, in clinic time: evenings after work are busiest.
+HOUR_WEIGHTS = [1, 1, 1, 1, 1, 1, 2, 4, 7, 9, 10, 10, 9, 9, 9, 9, 8, 8, 9, 10, 10, 9, 6, 3]
+_ENTITY_MARKUP = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
+
+
+def load_examples() -> Dict[str, List[str]]:
+    """Returns the NLU paraphrases per intent, entity markup removed."""
+    examples: Dict[str, List[str]] = {}
+    for path in sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml")):
+        for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
+            if "intent" in item and "examples" in item:
+                lines = [
+                    line[2:].strip() for line in str(item["examples"]).splitlines() if line.startswith("- ")
+                ]
+                examples.setdefault(item["intent"], []).extend(
+                    _ENTITY_MARKUP.sub(r"\1", line) for line in lines
+                )
+    return examples
+
+
+def load_actions() -> Dict[str, Action]:
+    """Returns the project's actions by name."""
+    found: Dict[str, Action] = {}
+    for module in (answers, conversation, fallback):
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, Action) and cls.__module__ == module.__name__ and not inspect.isabstract(cls):
+                try:
+                    action = cls()
+                    found[action.name()] = action
+                except (TypeError, NotImplementedError):
+                    continue
+    return found
+
+
+def weighted(rng: random.Random, options: Sequence[Tuple[Any, float]]) -> Any:
+    """Picks one of (value, weight)."""
+    return rng.choices([value for value, _ in options], weights=[weight for _, weight in options])[0]
+
+
+@dataclass
+class Session:
+    """One generated conversation session and its events."""
+
+    sender_id: str
+    channel: str
+    started_at: float
+    events: List[Event] = field(default_factory=list)
+    slots: Dict[str, Any] = field(default_factory=lambda: {"topic": None, "language": None})
+    clock: float = 0.0
+    offered: List[Dict[str, Any]] = field(default_factory=list)
+
+
+class Generator:
+    """Plays patients against the real actions."""
+
+    def __init__(self, seed: int) -> None:
+        """Loads the examples and actions; ``seed`` makes the output reproducible."""
+        self.rng = random.Random(seed)  # noqa: S311 (reproducible test data, not security)
+        self.examples = load_examples()
+        self.actions = load_actions()
+        self.topics = list(get_knowledge().topics)
+        self.rng.shuffle(self.topics)
+        # Popular topics first: a Zipf-like weighting, as real questions cluster.
+        self.topic_weights = [(topic, 1.0 / (rank + 1) ** 0.8) for rank, topic in enumerate(self.topics)]
+        self.loop = asyncio.new_event_loop()
+
+    def _tick(self, session: Session, seconds: float = 0.004) -> float:
+        session.clock += seconds
+        return session.clock
+
+    def _ranking(self, first: str, confidence: float) -> List[Dict[str, Any]]:
+        others = self.rng.sample([t for t in self.topics if t != first], 4)
+        rest = 1.0 - confidence
+        shares = sorted((self.rng.random() for _ in others), reverse=True)
+        total = sum(shares) or 1.0
+        return [{"name": first, "confidence": confidence}] + [
+            {"name": name, "confidence": rest * share / total}
+            for name, share in zip(others, shares, strict=True)
+        ]
+
+    def _say(self, session: Session, text: str, intent: str, confidence: float) -> None:
+        ranking = self._ranking(intent, confidence)
+        if intent == "nlu_fallback":
+            ranking = [ranking[0], *self._ranking(self.rng.choice(self.topics), 0.3)[:3]]
+        parse_data = {
+            "intent": {"name": intent, "confidence": confidence},
+            "entities": [],
+            "text": text,
+            "message_id": uuid.uuid4().hex,
+            "metadata": {},
+            "intent_ranking": ranking,
+        }
+        session.events.append(
+            UserUttered(
+                text,
+                intent=parse_data["intent"],
+                parse_data=parse_data,  # type: ignore[arg-type]
+                timestamp=self._tick(session, self.rng.uniform(4, 80)),
+                input_channel=session.channel,
+                message_id=parse_data["message_id"],
+                metadata=META,
+            )
+        )
+        session.events.append(
+            DefinePrevUserUtteredFeaturization(False, timestamp=self._tick(session), metadata=META)
+        )
+        action_name = self._action_for(intent, text)
+        session.events.append(
+            ActionExecuted(action_name, "RulePolicy", 1.0, timestamp=self._tick(session), metadata=META)
+        )
+        tracker = Tracker(
+            session.sender_id, dict(session.slots), parse_data, [], False, None, {}, "action_listen"
+        )
+        dispatcher = CollectingDispatcher()
+        returned = self.loop.run_until_complete(self.actions[action_name].run(dispatcher, tracker, {}))
+        for message in dispatcher.messages:
+            data = {"elements": None, "quick_replies": None, "buttons": message.get("buttons") or None}
+            data.update({"attachment": None, "image": None, "custom": None})
+            session.events.append(
+                BotUttered(message.get("text"), data, metadata=META, timestamp=self._tick(session, 0.001))
+            )
+            if message.get("buttons"):
+                session.offered = list(message["buttons"])
+        for event in returned:
+            if event.get("event") == "slot":
+                session.slots[event["name"]] = event["value"]
+                session.events.append(
+                    SlotSet(event["name"], event["value"], timestamp=self._tick(session), metadata=META)
+                )
+        session.events.append(
+            ActionExecuted("action_listen", "RulePolicy", 1.0, timestamp=self._tick(session), metadata=META)
+        )
+
+    def _action_for(self, intent: str, text: str) -> str:
+        if intent in self.topics:
+            return "action_answer_topic"
+        if intent == "nlu_fallback":
+            return "action_clarify"
+        if intent == "deny" and text == fallback.NONE_OF_THESE_PAYLOAD:
+            return "action_cannot_answer"
+        return f"action_{intent}" if f"action_{intent}" in self.actions else "action_cannot_answer"
+
+    def _typed(self, intent: str) -> str:
+        return self.rng.choice(self.examples.get(intent) or [intent.replace("_", " ")])
+
+    def _click(self, session: Session) -> bool:
+        if not session.offered:
+            return False
+        button = self.rng.choice(session.offered)
+        payload = str(button["payload"])
+        self._say(session, payload, payload.lstrip("/"), 1.0)
+        return True
+
+    def session(self, sender_id: str, channel: str, started_at: float) -> Session:
+        """Returns one conversation session, played out."""
+        rng = self.rng
+        session = Session(sender_id=sender_id, channel=channel, started_at=started_at, clock=started_at)
+        session.events += [
+            ActionExecuted("action_session_start", None, 1.0, timestamp=self._tick(session), metadata=META),
+            SessionStarted(timestamp=self._tick(session), metadata=META),
+            ActionExecuted("action_listen", None, None, timestamp=self._tick(session), metadata=META),
+        ]
+        if rng.random() < 0.4:
+            self._say(session, self._typed("greet"), "greet", rng.uniform(0.85, 0.99))
+        for _ in range(weighted(rng, [(1, 0.35), (2, 0.3), (3, 0.18), (4, 0.1), (5, 0.07)])):
+            kind = weighted(rng, KINDS)
+            if kind == "topic":
+                if rng.random() < 0.3 and self._click(session):
+                    continue
+                topic = weighted(rng, self.topic_weights)
+                confidence = rng.uniform(0.5, 0.62) if rng.random() < 0.07 else rng.betavariate(9, 1.2)
+                self._say(session, self._typed(topic), topic, max(confidence, 0.5))
+            elif kind == "fallback":
+                text = UNANSWERABLE[min(int(rng.expovariate(0.25)), len(UNANSWERABLE) - 1)]
+                self._say(session, text, "nlu_fallback", rng.uniform(0.2, 0.49))
+                choice = rng.random()
+                if choice < 0.45:
+                    self._click(session)
+                elif choice < 0.8:
+                    self._say(session, fallback.NONE_OF_THESE_PAYLOAD, "deny", 1.0)
+            else:
+                self._say(session, self._typed(kind), kind, rng.uniform(0.7, 0.99))
+        ending = rng.random()
+        if ending < 0.35:
+            self._say(session, self._typed("thank"), "thank", rng.uniform(0.8, 0.99))
+        elif ending < 0.5:
+            self._say(session, self._typed("goodbye"), "goodbye", rng.uniform(0.8, 0.99))
+        return session
+
+
+def start_times(rng: random.Random, count: int, days: int, now: float) -> List[float]:
+    """Returns ``count`` start times over the last ``days`` days, growing towards today."""
+    times = []
+    for _ in range(count):
+        age_days = days * (1 - rng.random() ** 0.8)
+        day_start = now - age_days * 86400
+        # Clinic hours in Kuala Lumpur (UTC+8): mostly 08:00-23:00 local.
+        local_hour = rng.choices(range(24), weights=HOUR_WEIGHTS)[0]
+        utc_seconds = ((local_hour - 8) % 24) * 3600 + rng.uniform(0, 3600)
+        times.append(min(now - 60, day_start - (day_start % 86400) + utc_seconds))
+    return sorted(times)
+
+
+def rows_for(session: Session) -> List[Dict[str, Any]]:
+    """Serialises a session's events as Rasa's SQLTrackerStore.save does."""
+    rows = []
+    for event in session.events:
+        data = event.as_dict()
+        rows.append(
+            {
+                "sender_id": session.sender_id,
+                "type_name": event.type_name,
+                "timestamp": data.get("timestamp"),
+                "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+                "action_name": data.get("name"),
+                "data": json.dumps(data),
+            }
+        )
+    return rows
+
+
+def main() -> None:
+    """Parses the command line and writes the conversations."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db-url", required=True, help="SQLAlchemy URL of the tracker store to fill")
+    parser.add_argument("--conversations", type=int, default=10000)
+    parser.add_argument("--days", type=int, default=240, help="spread over this many days back from now")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--append", action="store_true", help="add to a tracker store that has events")
+    args = parser.parse_args()
+
+    store = SQLTrackerStore(domain=None, host=args.db_url)
+    table = SQLTrackerStore.SQLEvent.__table__
+    with store.engine.connect() as connection:
+        existing = connection.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+    if existing and not args.append:
+        sys.exit(f"The tracker store has {existing} events already; pass --append to add to it.")
+    generator = Generator(args.seed)
+    rng = random.Random(args.seed + 1)  # noqa: S311
+    started = time.monotonic()
+    senders: List[Tuple[str, str]] = []
+    plans: List[Tuple[float, str, str]] = []
+    for start in start_times(rng, args.conversations, args.days, time.time()):
+        if senders and rng.random() < 0.08:
+            sender, channel = rng.choice(senders)  # a returning patient: a new session
+        else:
+            channel = weighted(rng, CHANNELS)
+            sender = ("wa-" if channel in ("twilio", "whatsapp") else "") + uuid.UUID(
+                int=rng.getrandbits(128)
+            ).hex
+            senders.append((sender, channel))
+        plans.append((start, sender, channel))
+    buffer: List[Dict[str, Any]] = []
+    written = 0
+    for start, sender, channel in plans:
+        buffer += rows_for(generator.session(sender, channel, start))
+        if len(buffer) >= 5000:
+            with store.engine.begin() as connection:
+                connection.execute(table.insert(), buffer)
+            written += len(buffer)
+            buffer = []
+    if buffer:
+        with store.engine.begin() as connection:
+            connection.execute(table.insert(), buffer)
+        written += len(buffer)
+    elapsed = time.monotonic() - started
+    print(f"Wrote {len(plans)} conversations ({written} events) to {args.db_url} in {elapsed:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
