@@ -14,7 +14,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: help setup system-deps run train test lint shell eval clean
+.PHONY: help setup system-deps run train test lint shell eval staff-user purge clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,10 +57,16 @@ test: setup system-deps ## Run every test
 lint: $(INSTALLED) ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy assistant actions scripts tests
+	$(VENV)/bin/mypy assistant actions scripts tests console
 
 shell: setup ## Talk to the assistant in the terminal (starts the action server too)
 	$(PY) scripts/run.py --shell
+
+staff-user: $(INSTALLED) ## Create a staff console user: make staff-user NAME=alice [ROLE=admin] (asks the password)
+	$(PY) -m console.users add $(NAME) --role $(or $(ROLE),staff)
+
+purge: $(INSTALLED) ## Delete conversations idle for more than RETENTION_DAYS (default 180), says how many
+	$(PY) -m console.retention
 
 clean: ## Remove the venv, built pipeline and models (keeps conversations in var/)
 	rm -rf $(VENV) build models

@@ -205,3 +205,17 @@ def rasa_server(
         environment=child_environment(**environment),
         log_path=log_path,
     )
+
+
+def console_server(
+    settings: Settings, port: int, log_path: Optional[Path] = None, **environment: str
+) -> Service:
+    """Returns the staff console (``python -m console``) on ``port``, reading the tracker store."""
+    environment.setdefault("TRACKER_DB_URL", settings.tracker_db_url)
+    return Service(
+        name="staff console",
+        command=[str(BIN_DIR / "python"), "-m", "console", "--port", str(port)],
+        ready_url=f"http://127.0.0.1:{port}/login",
+        environment=child_environment(**environment),
+        log_path=log_path,
+    )

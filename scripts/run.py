@@ -7,7 +7,14 @@ import subprocess
 import sys
 import time
 
-from assistant.launcher import BIN_DIR, ServiceError, ServiceGroup, action_server, rasa_server
+from assistant.launcher import (
+    BIN_DIR,
+    ServiceError,
+    ServiceGroup,
+    action_server,
+    console_server,
+    rasa_server,
+)
 from assistant.settings import PROJECT_ROOT, get_settings
 
 
@@ -18,6 +25,8 @@ def run_product() -> int:
     services = [
         action_server(settings.actions_port),
         rasa_server(settings, settings.rasa_port, settings.actions_port),
+        # After Rasa, which creates the tracker store's tables the console reads.
+        console_server(settings, settings.console_port),
     ]
     try:
         with ServiceGroup(services) as group:
@@ -27,6 +36,7 @@ def run_product() -> int:
                 '-H "Content-Type: application/json" -d \'{"sender": "me", "message": "hello"}\'\n'
                 f"  socket.io: http://localhost:{settings.rasa_port}/socket.io\n"
                 f"  actions:   http://localhost:{settings.actions_port}/health\n"
+                f"  staff console: http://localhost:{settings.console_port}/\n"
                 "Press Ctrl-C to stop.",
                 flush=True,
             )
