@@ -6,6 +6,7 @@ set -euo pipefail
 packages=()
 # Add "command package" pairs here; the package is installed when the command is missing.
 needs=(
+  chromium chromium
 )
 
 for ((i = 0; i < ${#needs[@]}; i += 2)); do

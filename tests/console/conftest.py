@@ -1,0 +1,135 @@
+"""The staff console served for real (waitress on a free port) over a real tracker store."""
+
+from __future__ import annotations
+
+import queue
+import re
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import pytest
+import requests
+import socketio
+
+from assistant.launcher import Service, console_server, free_port
+from assistant.postgres import PostgresService, postgres_server
+from assistant.settings import get_settings
+from console import accounts
+from console.schema import ensure_schema, make_engine
+from tests.conftest import LOG_DIR, RunningBot
+
+ADMIN = ("console-admin", "admin password for tests")
+STAFF = ("console-staff", "staff password for tests")
+WAIT = 60
+
+
+@dataclass
+class Console:
+    """A running console and the database it reads."""
+
+    url: str
+    db_url: str
+    service: Service
+
+    def session(self) -> requests.Session:
+        """A fresh, anonymous browser-like session."""
+        return requests.Session()
+
+    def login(self, username: str, password: str) -> requests.Session:
+        """Returns a session signed in as ``username``."""
+        session = self.session()
+        response = session.post(
+            f"{self.url}/login",
+            data={"username": username, "password": password, "csrf_token": self.token(session, "/login")},
+            allow_redirects=False,
+        )
+        assert response.status_code == 302, response.text[:500]
+        return session
+
+    def token(self, session: requests.Session, path: str) -> str:
+        """Reads the CSRF token from the form on ``path``."""
+        page = session.get(f"{self.url}{path}")
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def get(self, session: requests.Session, path: str, **params: Any) -> requests.Response:
+        """GETs a console page."""
+        return session.get(f"{self.url}{path}", params=params, timeout=60)
+
+
+def start_console(tmp_dir: Path, db_url: str, **environment: str) -> Console:
+    """Starts the console on ``db_url``, its secret key generated into ``tmp_dir``."""
+    engine = make_engine(db_url)
+    ensure_schema(engine)
+    for username, password in (ADMIN, STAFF):
+        if accounts.find_user(engine, username) is None:
+            accounts.create_user(engine, username, password, "admin" if username == ADMIN[0] else "staff")
+    engine.dispose()
+    port = free_port()
+    environment.setdefault("CONSOLE_SECRET_FILE", str(tmp_dir / "console-secret.key"))
+    service = console_server(
+        get_settings(), port, log_path=LOG_DIR / f"console-{port}.log", TRACKER_DB_URL=db_url, **environment
+    )
+    service.start()
+    service.wait_ready(60)
+    return Console(url=f"http://127.0.0.1:{port}", db_url=db_url, service=service)
+
+
+@pytest.fixture(scope="session")
+def console(bot: RunningBot, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """The console over the session bot's SQLite tracker store."""
+    running = start_console(tmp_path_factory.mktemp("console"), f"sqlite:///{bot.tracker_db}")
+    try:
+        yield running
+    finally:
+        running.service.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresService]:
+    """A PostgreSQL server of the tests' own, in a temporary folder."""
+    data_dir = Path(tempfile.mkdtemp(prefix="console-pg-"))
+    server = postgres_server(data_dir, free_port(), log_path=LOG_DIR / f"postgres-{uuid.uuid4().hex[:6]}.log")
+    server.start()
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+class SocketChat:
+    """A patient on the website chat: Rasa's socket.io protocol, python-socketio client."""
+
+    def __init__(self, rasa_url: str) -> None:
+        self.received: queue.Queue[Dict[str, Any]] = queue.Queue()
+        self.confirmed: queue.Queue[Any] = queue.Queue()
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("bot_uttered", self.received.put)
+        self.client.on("session_confirm", self.confirmed.put)
+        # Polling: python-engineio's websocket client needs a newer aiohttp than Rasa allows.
+        self.client.connect(rasa_url, transports=["polling"], socketio_path="/socket.io", wait_timeout=WAIT)
+        self.session_id = uuid.uuid4().hex
+        self.client.emit("session_request", {"session_id": self.session_id})
+        self.confirmed.get(timeout=WAIT)
+
+    def ask(self, text: str) -> List[Dict[str, Any]]:
+        """Sends a message and returns the replies, up to the one that ends the answer."""
+        self.client.emit("user_uttered", {"message": text, "session_id": self.session_id})
+        replies = [self.received.get(timeout=WAIT)]
+        # Every answer ends with a message offering buttons, or is a single message.
+        while not replies[-1].get("quick_replies"):
+            try:
+                replies.append(self.received.get(timeout=3))
+            except queue.Empty:
+                break
+        return replies
+
+    def close(self) -> None:
+        self.client.disconnect()

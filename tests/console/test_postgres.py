@@ -1,0 +1,71 @@
+"""The bot storing conversations in PostgreSQL (TRACKER_DB_URL), read in the console."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from assistant.postgres import PostgresService
+from tests.conftest import RunningBot, start_bot
+from tests.console import scenario as conversations
+from tests.console.conftest import ADMIN, Console, start_console
+from tests.console.test_console import INJECTIONS
+
+pytestmark = pytest.mark.servers
+
+
+@pytest.fixture(scope="module")
+def pg_url(postgres: PostgresService) -> str:
+    return postgres.create_database("tracker")
+
+
+@pytest.fixture(scope="module")
+def pg_bot(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
+    running = start_bot(tmp_path_factory.mktemp("pg-bot"), TRACKER_DB_URL=pg_url)
+    try:
+        yield running
+    finally:
+        running.group.stop()
+
+
+@pytest.fixture(scope="module")
+def pg_console(
+    pg_bot: RunningBot, pg_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Console]:
+    running = start_console(Path(tmp_path_factory.mktemp("pg-console")), pg_url)
+    try:
+        yield running
+    finally:
+        running.service.stop()
+
+
+def test_rest_and_socketio_conversations_stored_in_postgresql_are_read_in_the_console(
+    pg_bot: RunningBot, pg_console: Console
+) -> None:
+    scenario = conversations.create(pg_bot, pg_bot.rasa_url)
+    admin = pg_console.login(*ADMIN)
+    ids = {role: conversations.find(pg_console, admin, sender) for role, sender in scenario.senders.items()}
+
+    transcript = pg_console.get(admin, f"/conversations/{ids['question']}").text
+    assert conversations.QUESTION in transcript and "<code>recovery_time</code>" in transcript
+    assert "what is muscle atrophy" in pg_console.get(admin, f"/conversations/{ids['socket']}").text
+    assert "&lt;script&gt;" in pg_console.get(admin, f"/conversations/{ids['xss']}").text
+
+    fallback = set(conversations.conversation_ids(pg_console, admin, flag="fallback"))
+    assert ids["unclear"] in fallback and ids["question"] not in fallback
+    assert set(conversations.conversation_ids(pg_console, admin, channel="socketio")) == {ids["socket"]}
+    assert set(conversations.conversation_ids(pg_console, admin, flag="emergency")) == {ids["emergency"]}
+
+    for name in ("from", "to", "channel", "topic", "flag", "q", "page"):
+        for payload in INJECTIONS:
+            response = pg_console.get(admin, "/conversations", **{name: payload})
+            assert response.status_code == 200, (name, payload)
+    rows = list(csv.DictReader(io.StringIO(pg_console.get(admin, "/conversations/export.csv").text)))
+    assert {int(row["conversation_id"]) for row in rows} >= set(ids.values())
+    dashboard = pg_console.get(admin, "/dashboard").text
+    assert re.search(r'kpi-value">\d', dashboard)
