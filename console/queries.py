@@ -32,6 +32,16 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+def clean_arg(value: Any, limit: int) -> str:
+    """Returns a query argument as one line of printable text, at most ``limit`` characters.
+
+    Control characters (a NUL byte, say) have no place in a filter, and PostgreSQL
+    refuses NUL in text outright.
+    """
+    text = "".join(char if char.isprintable() else " " for char in str(value or ""))
+    return " ".join(text.split())[:limit]
+
+
 def _date(value: str, label: str, problems: List[str]) -> Optional[date]:
     if not value:
         return None
@@ -66,15 +76,15 @@ class Filters:
         unknown = [flag for flag in args.getlist("flag") if flag not in FLAGS]
         if unknown:
             problems.append("Ignored unknown flags.")
-        text = " ".join(str(args.get("q", "")).split())
+        text = clean_arg(args.get("q", ""), MAX_TEXT + 1)
         if len(text) > MAX_TEXT:
             problems.append(f"The search text was cut to {MAX_TEXT} characters.")
         return (
             cls(
-                date_from=_date(str(args.get("from", "")).strip(), "start", problems),
-                date_to=_date(str(args.get("to", "")).strip(), "end", problems),
-                channel=str(args.get("channel", "")).strip()[:64],
-                topic=str(args.get("topic", "")).strip()[:64],
+                date_from=_date(clean_arg(args.get("from"), 32), "start", problems),
+                date_to=_date(clean_arg(args.get("to"), 32), "end", problems),
+                channel=clean_arg(args.get("channel"), 64),
+                topic=clean_arg(args.get("topic"), 64),
                 flags=flags,
                 text=text[:MAX_TEXT],
             ),
@@ -97,7 +107,10 @@ class Filters:
 
     def describe(self) -> str:
         """A one-line description for the audit log."""
-        parts = [f"{key}={value}" for key, value in self.as_args().items()]
+        parts = [
+            f"{key}={','.join(value) if isinstance(value, list) else value}"
+            for key, value in self.as_args().items()
+        ]
         return "; ".join(parts) or "all conversations"
 
     @property

@@ -10,6 +10,7 @@ from flask_login import current_user
 from console import accounts, audit
 from console.app import context
 from console.forms import USER_ACTIONS, CreateUserForm, ResetPasswordForm, UserActionForm
+from console.queries import clean_arg
 from console.views.auth import admin_required, record
 from console.views.conversations import page_arg
 
@@ -100,8 +101,8 @@ def reset_password(user_id: int) -> Any:
 def audit_log() -> Any:
     """The audit log, newest first, filterable by user and action."""
     engine = context().engine
-    username = request.args.get("user", "").strip()[:64] or None
-    action = request.args.get("action", "").strip()[:32] or None
+    username = clean_arg(request.args.get("user"), 64) or None
+    action = clean_arg(request.args.get("action"), 32) or None
     page = page_arg()
     entries, total = audit.entries(engine, page, AUDIT_PER_PAGE, username=username, action=action)
     return render_template(
