@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Iterator, List
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import ConsoleMessage, Dialog, Page, sync_playwright
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
 from tests.browser import launch_chromium
@@ -35,11 +35,17 @@ def test_staff_finds_a_fallback_annotates_it_and_downloads_the_exports(
     xss = conversations.find(console, console.login(*ADMIN), scenario.senders["xss"])
     dialogs: List[str] = []
     policy_errors: List[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.on(
-        "console",
-        lambda message: policy_errors.append(message.text) if "Content Security" in message.text else None,
-    )
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def on_console(message: ConsoleMessage) -> None:
+        if "Content Security" in message.text:
+            policy_errors.append(message.text)
+
+    page.on("dialog", on_dialog)
+    page.on("console", on_console)
 
     page.goto(f"{console.url}/conversations")
     assert "/login" in page.url
