@@ -19,7 +19,7 @@ from typing import Dict, List, Optional, Sequence, Type
 
 import requests
 
-from assistant.settings import PROJECT_ROOT, Settings, child_environment
+from assistant.settings import PROJECT_ROOT, Settings, channel_environment, child_environment
 
 BIN_DIR = Path(sys.executable).parent
 
@@ -184,6 +184,8 @@ def rasa_server(
     """
     environment.setdefault("ACTION_ENDPOINT_URL", f"http://127.0.0.1:{actions_port}/webhook")
     environment.setdefault("TRACKER_DB_URL", settings.tracker_db_url)
+    for name, value in channel_environment(settings).items():
+        environment.setdefault(name, value)
     command = [
         str(BIN_DIR / "rasa"),
         "run",

@@ -15,6 +15,23 @@ from typing import Dict, List, Optional
 from pydantic import BaseSettings, Field
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TWILIO_API_DEFAULT = "https://api.twilio.com"
+WHATSAPP_API_DEFAULT = "https://graph.facebook.com/v20.0"
+# The ${NAME}s in credentials.yml. Rasa refuses to start when one of them is undefined,
+# so the launcher passes every one to the Rasa server: set, defaulted, or empty.
+CHANNEL_VARIABLES = (
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_WHATSAPP_NUMBER",
+    "TWILIO_API_BASE_URL",
+    "PUBLIC_BASE_URL",
+    "WHATSAPP_VERIFY_TOKEN",
+    "WHATSAPP_APP_SECRET",
+    "WHATSAPP_ACCESS_TOKEN",
+    "WHATSAPP_PHONE_NUMBER_ID",
+    "WHATSAPP_API_BASE_URL",
+    "SENDER_HASH_KEY",
+)
 
 
 class Settings(BaseSettings):
@@ -34,6 +51,23 @@ class Settings(BaseSettings):
     clinic_hours: Optional[str] = Field(default=None, env="CLINIC_HOURS")
     clinic_booking_url: Optional[str] = Field(default=None, env="CLINIC_BOOKING_URL")
     clinic_article_url: Optional[str] = Field(default=None, env="CLINIC_ARTICLE_URL")
+
+    # WhatsApp channels (channels/, credentials.yml): a channel missing any of its values
+    # stays off and its webhook answers 503. PUBLIC_BASE_URL is the https address Twilio
+    # calls, which its signatures cover.
+    twilio_account_sid: Optional[str] = Field(default=None, env="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: Optional[str] = Field(default=None, env="TWILIO_AUTH_TOKEN")
+    twilio_whatsapp_number: Optional[str] = Field(default=None, env="TWILIO_WHATSAPP_NUMBER")
+    twilio_api_base_url: str = Field(default=TWILIO_API_DEFAULT, env="TWILIO_API_BASE_URL")
+    public_base_url: Optional[str] = Field(default=None, env="PUBLIC_BASE_URL")
+    whatsapp_verify_token: Optional[str] = Field(default=None, env="WHATSAPP_VERIFY_TOKEN")
+    whatsapp_app_secret: Optional[str] = Field(default=None, env="WHATSAPP_APP_SECRET")
+    whatsapp_access_token: Optional[str] = Field(default=None, env="WHATSAPP_ACCESS_TOKEN")
+    whatsapp_phone_number_id: Optional[str] = Field(default=None, env="WHATSAPP_PHONE_NUMBER_ID")
+    whatsapp_api_base_url: str = Field(default=WHATSAPP_API_DEFAULT, env="WHATSAPP_API_BASE_URL")
+    # Key of the HMAC that turns a phone number into the conversation id stored in the
+    # tracker; both WhatsApp channels stay off without it.
+    sender_hash_key: Optional[str] = Field(default=None, env="SENDER_HASH_KEY")
 
     tracker_db_url: str = Field(
         default=f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}", env="TRACKER_DB_URL"
@@ -108,3 +142,8 @@ def child_environment(**overrides: str) -> Dict[str, str]:
     environment = dict(os.environ)
     environment.update(overrides)
     return environment
+
+
+def channel_environment(settings: Settings) -> Dict[str, str]:
+    """Returns every variable ``credentials.yml`` refers to, empty when not configured."""
+    return {name: str(getattr(settings, name.lower()) or "") for name in CHANNEL_VARIABLES}
