@@ -14,7 +14,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: help setup system-deps run train test lint shell eval staff-user purge clean
+.PHONY: help setup system-deps run train test lint shell eval crossval staff-user purge clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -61,6 +61,12 @@ lint: $(INSTALLED) ## ruff and mypy
 
 shell: setup ## Talk to the assistant in the terminal (starts the action server too)
 	$(PY) scripts/run.py --shell
+
+eval: $(MODEL) ## Score the model on the held-out set tests/nlu_eval (writes reports/nlu_eval.*)
+	$(PY) -m scripts.evaluate eval
+
+crossval: $(INSTALLED) $(SPACY_PIPELINE)/meta.json ## 5-fold cross-validation on data/nlu (slow: trains 5 times)
+	nice -n 10 $(PY) -m scripts.evaluate crossval --folds 5
 
 staff-user: $(INSTALLED) ## Create a staff console user: make staff-user NAME=alice [ROLE=admin] (asks the password)
 	$(PY) -m console.users add $(NAME) --role $(or $(ROLE),staff)

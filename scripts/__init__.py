@@ -1,0 +1,1 @@
+"""Project scripts, importable so that tests can reuse their functions."""

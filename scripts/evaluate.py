@@ -1,0 +1,231 @@
+"""Evaluates the trained NLU model on the held-out set in tests/nlu_eval (`make eval`).
+
+Prints per-intent precision/recall/F1, macro-F1, in-scope accuracy, out-of-scope recall,
+Malay in-scope accuracy, the confusion pairs and the fallback-threshold curve, and writes
+them to reports/nlu_eval.json and reports/nlu_eval.md. `crossval` runs Rasa's 5-fold
+cross-validation on the training data and summarises it (`make crossval`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import resource
+import statistics
+import subprocess
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Sequence, Tuple
+
+import yaml
+
+from assistant.inbound import clean_message
+from assistant.knowledge import get_knowledge
+from assistant.launcher import BIN_DIR
+from assistant.settings import PROJECT_ROOT, child_environment
+from scripts.nlu_metrics import FALLBACK, Outcome, best_point, curve, score
+
+EVAL_DIR = PROJECT_ROOT / "tests" / "nlu_eval"
+EVAL_FILES = {"en": EVAL_DIR / "english.yml", "ms": EVAL_DIR / "malay.yml"}
+REPORTS = PROJECT_ROOT / "reports"
+TARGETS = {
+    "in_scope_accuracy": 0.95,
+    "macro_f1": 0.95,
+    "out_of_scope_recall": 0.90,
+    "malay_in_scope_accuracy": 0.85,
+}
+
+
+def load_examples(path: Path) -> List[Tuple[str, str]]:
+    """Returns the (text, intent) pairs of a Rasa NLU YAML file."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(path))
+    return [(message.get("text"), message.get("intent")) for message in data.intent_examples]
+
+
+def fallback_thresholds(config_path: Path) -> Tuple[float, float]:
+    """Returns the FallbackClassifier's threshold and ambiguity threshold in a config."""
+    pipeline = yaml.safe_load(config_path.read_text())["pipeline"]
+    fallback = next(item for item in pipeline if item["name"] == "FallbackClassifier")
+    return float(fallback.get("threshold", 0.3)), float(fallback.get("ambiguity_threshold", 0.1))
+
+
+async def _parse(model: Path, texts: Sequence[str]) -> Tuple[List[Dict[str, Any]], List[float], int]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    await agent.parse_message("warm up")
+    results, seconds = [], []
+    for text in texts:
+        started = time.perf_counter()
+        results.append(await agent.parse_message(clean_message(text)))
+        seconds.append(time.perf_counter() - started)
+    peak_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return results, seconds, peak_rss_kib
+
+
+def run_model(model: Path) -> Tuple[List[Outcome], Dict[str, float]]:
+    """Parses every evaluation example with ``model``; returns outcomes and resource use."""
+    examples = [
+        (text, intent, language)
+        for language, path in EVAL_FILES.items()
+        for text, intent in load_examples(path)
+    ]
+    results, seconds, peak_rss_kib = asyncio.run(_parse(model, [text for text, _, _ in examples]))
+    outcomes = []
+    for (text, intent, language), result in zip(examples, results, strict=True):
+        # The FallbackClassifier only prepends nlu_fallback; the classifier's ranking stays.
+        ranking = [
+            (item["name"], float(item["confidence"]))
+            for item in result.get("intent_ranking") or []
+            if item["name"] != FALLBACK
+        ]
+        outcomes.append(Outcome(text=text, gold=intent, language=language, ranking=ranking))
+    milliseconds = sorted(1000 * value for value in seconds)
+    resources = {
+        "latency_ms_median": round(statistics.median(milliseconds), 1),
+        "latency_ms_p95": round(milliseconds[int(0.95 * (len(milliseconds) - 1))], 1),
+        "peak_rss_mib": round(peak_rss_kib / 1024),
+    }
+    return outcomes, resources
+
+
+def _row(*cells: object) -> str:
+    return "| " + " | ".join(str(cell) for cell in cells) + " |"
+
+
+def markdown(report: Dict[str, Any]) -> str:
+    """Renders the report as Markdown."""
+    metrics, chosen = report["metrics"], report["chosen"]
+    lines = [
+        "# NLU evaluation (tests/nlu_eval, never trained on)",
+        "",
+        f"Model `{report['model']}`, {metrics['examples']} examples, FallbackClassifier threshold "
+        f"{chosen['threshold']}, ambiguity threshold {chosen['ambiguity_threshold']}.",
+        "",
+        _row("metric", "value", "target"),
+        _row("---", "---", "---"),
+    ]
+    for key in ("in_scope_accuracy", "macro_f1", "topic_macro_f1", "out_of_scope_recall"):
+        lines.append(_row(key, metrics[key], TARGETS.get(key, "")))
+    lines += [
+        _row(
+            "malay_in_scope_accuracy", metrics["malay_in_scope_accuracy"], TARGETS["malay_in_scope_accuracy"]
+        ),
+        _row("in_scope_fallback_rate", metrics["in_scope_fallback_rate"], ""),
+    ]
+    lines += [_row(key, value, "") for key, value in report["resources"].items()]
+    lines += ["", "## Per intent", "", _row("intent", "precision", "recall", "F1", "support")]
+    lines.append(_row("---", "---", "---", "---", "---"))
+    for intent, values in sorted(metrics["per_intent"].items(), key=lambda item: item[1]["f1"]):
+        lines.append(_row(intent, values["precision"], values["recall"], values["f1"], values["support"]))
+    lines += ["", "## Confusion pairs (gold → predicted)", ""]
+    for pair in metrics["confusions"]:
+        examples = "; ".join(f"“{text}”" for text in pair["texts"][:3])
+        lines.append(f"- {pair['gold']} → {pair['predicted']} x{pair['count']}: {examples}")
+    lines += ["", "## Fallback threshold curve", "", f"Best point: {report['best_point']}", ""]
+    lines.append(_row("ambiguity", "threshold", "in-scope acc", "OOS recall", "macro-F1", "Malay acc"))
+    lines.append(_row("---", "---", "---", "---", "---", "---"))
+    for point in report["curve"]:
+        lines.append(
+            _row(
+                point["ambiguity_threshold"],
+                point["threshold"],
+                point["in_scope_accuracy"],
+                point["out_of_scope_recall"],
+                point["macro_f1"],
+                point["malay_in_scope_accuracy"],
+            )
+        )
+    return "\n".join(lines) + "\n"
+
+
+def evaluate(model: Path, config: Path, out: Path) -> Dict[str, Any]:
+    """Evaluates ``model`` and writes the JSON and Markdown reports to ``out``."""
+    topics = list(get_knowledge().topics)
+    outcomes, resources = run_model(model)
+    threshold, ambiguity_threshold = fallback_thresholds(config)
+    metrics = score(outcomes, threshold, ambiguity_threshold, topics)
+    points = curve(outcomes, topics)
+    report = {
+        "model": str(model),
+        "chosen": {"threshold": threshold, "ambiguity_threshold": ambiguity_threshold},
+        "metrics": metrics,
+        "resources": resources,
+        "targets": TARGETS,
+        "best_point": best_point(points),
+        "curve": points,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "nlu_eval.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    (out / "nlu_eval.md").write_text(markdown(report))
+    return report
+
+
+def print_summary(report: Dict[str, Any]) -> None:
+    """Prints the per-intent table, the headline metrics and the confusion pairs."""
+    metrics = report["metrics"]
+    print(f"{'intent':26} {'prec':>6} {'recall':>6} {'F1':>6} {'n':>4}")
+    for intent, values in sorted(metrics["per_intent"].items()):
+        print(
+            f"{intent:26} {values['precision']:6.3f} {values['recall']:6.3f} "
+            f"{values['f1']:6.3f} {values['support']:4d}"
+        )
+    print("\nconfusion pairs (gold -> predicted):")
+    for pair in metrics["confusions"]:
+        print(f"  {pair['gold']} -> {pair['predicted']} x{pair['count']}: {pair['texts'][0]!r}")
+    print()
+    for key in ("in_scope_accuracy", "macro_f1", "topic_macro_f1", "out_of_scope_recall"):
+        target = TARGETS.get(key)
+        print(f"{key:26} {metrics[key]:.4f}" + (f"  (target {target})" if target else ""))
+    print(f"{'malay_in_scope_accuracy':26} {metrics['malay_in_scope_accuracy']:.4f}  (target 0.85)")
+    print(f"{'in_scope_fallback_rate':26} {metrics['in_scope_fallback_rate']:.4f}")
+    for key, value in report["resources"].items():
+        print(f"{key:26} {value}")
+    print(f"best curve point: {report['best_point']}")
+
+
+def crossval(config: Path, out: Path, folds: int) -> Dict[str, Any]:
+    """Runs Rasa's k-fold cross-validation on data/nlu and returns the intent averages."""
+    target = out / "crossval"
+    subprocess.run(
+        [str(BIN_DIR / "rasa"), "test", "nlu", "--nlu", "data/nlu", "--config", str(config),
+         "--cross-validation", "--folds", str(folds), "--out", str(target)],
+        cwd=PROJECT_ROOT, env=child_environment(TF_CPP_MIN_LOG_LEVEL="3"), check=True,
+    )  # fmt: skip
+    intent_report = json.loads((target / "intent_report.json").read_text())
+    summary = {
+        "folds": folds,
+        "accuracy": intent_report["accuracy"],
+        "macro_f1": intent_report["macro avg"]["f1-score"],
+        "weighted_f1": intent_report["weighted avg"]["f1-score"],
+    }
+    (out / "nlu_crossval.json").write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def main() -> None:
+    """Parses the command line and runs the evaluation or the cross-validation."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("command", nargs="?", choices=["eval", "crossval"], default="eval")
+    parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "current.tar.gz")
+    parser.add_argument("--config", type=Path, default=PROJECT_ROOT / "config.yml")
+    parser.add_argument("--out", type=Path, default=REPORTS)
+    parser.add_argument("--folds", type=int, default=5)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    if args.command == "crossval":
+        print(json.dumps(crossval(args.config, args.out, args.folds), indent=2))
+        return
+    report = evaluate(args.model, args.config, args.out)
+    print_summary(report)
+    print(f"\nwritten: {args.out / 'nlu_eval.json'}, {args.out / 'nlu_eval.md'}")
+
+
+if __name__ == "__main__":
+    main()
