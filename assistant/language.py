@@ -15,21 +15,42 @@ MALAY = "ms"
 
 _MALAY_WORDS = frozenset(
     """
-    saya aku awak anda kamu dia kami kita mereka boleh tak tidak bukan ke kah ka apa apakah
-    macam mana bagaimana kenapa mengapa bila bilakah berapa lama dan yang untuk dengan ada
-    ini itu nak hendak mahu mau sudah dah belum masih lagi pun jadi buat kalau jika tapi
-    tetapi atau sebab kerana selepas lepas sebelum semasa otot sakit kaki tangan badan lemah
-    kurus kecut mengecut pulih sembuh balik rawatan rawat ubat ubatan senaman makan makanan
-    pemakanan cegah elak mencegah mengelak punca tanda simptom fisioterapi kekal lumpuh cacat
-    kecemasan tolong segera sesak nafas bernafas menelan dada jatuh pengsan kebas sebelah
-    terima kasih selamat pagi petang malam tinggal jumpa hai helo salam temujanji tempah
-    hubungi klinik nombor telefon orang manusia betul ya tak nak minggu bulan tahun hari
-    mak ayah bapa ibu emak adik abang kakak atuk nenek anak suami isteri saja je sahaja
-    atrofi penyakit saraf tulang belakang kanser buah pinggang steroid protein kurang
-    berlaku menyebabkan selalu sangat sikit banyak kena perlu patut dapat cuba baik
+    saya aku awak anda kamu dia kami kita mereka korang boleh tak tidak bukan ke kah ka apa
+    apakah macam mana bagaimana kenapa mengapa bila bilakah berapa lama dan yang untuk dengan
+    ada ini itu ni tu nak hendak mahu mau sudah dah belum masih lagi pun jadi buat kalau jika
+    tapi tetapi atau sebab kerana selepas lepas sebelum semasa masa otot sakit kaki tangan
+    badan lemah kurus kecut mengecut kecik kecil susut pulih sembuh balik rawatan rawat ubat
+    ubatan senaman makan makanan pemakanan cegah elak mencegah mengelak pencegahan punca tanda
+    simptom fisioterapi fisioterapis kekal lumpuh cacat kecacatan kecemasan tolong segera sesak
+    nafas bernafas menelan telan dada jatuh pengsan kebas sebelah terima kasih makasih mksh
+    tenkiu selamat pagi petang tengahari malam tinggal jumpa hai helo salam assalamualaikum
+    temujanji tempah hubungi klinik nombor telefon orang manusia betul ye tak nak minggu bulan
+    tahun hari mak ayah bapa ibu emak adik abang kakak atuk nenek anak suami isteri saja je
+    sahaja atrofi penyakit saraf tulang belakang kanser buah pinggang steroid kurang
+    berlaku menyebabkan selalu sangat sikit banyak kena perlu patut dapat cuba baik siapa
+    sebenarnya teruskan terus dulu ahad isnin selasa rabu khamis jumaat sabtu buka tutup harga
+    sesi satu dua tiga cerita lawak sendi rasa kaku susah gerak bergerak berjalan jalan
+    sekarang nanti esok semalam tadi dekat sini situ sana kat dalam luar atas bawah juga
+    takut risau bimbang okey takpe takde tiada tahu bagi beri guna pakai hilang besar kuat
+    kembali semula tumbuh ambil perlukah bolehkah adakah kencing manis darah tinggi lutut bahu
+    pinggang leher kepala lengan betis peha paha muka mata tidur rehat baring terlantar katil
+    simen wad doktor jururawat bantu membantu peranan faedah kesan bahaya teruk cepat
+    perlahan sikit sedikit semua setiap lain macamana camne camana pastu lepastu apasal
+    terimakasih setuju panggil ambulans masak nasi pisang kereta fisio
     """.split()
 )
+# Malay suffixes and clitics that attach to a word the list knows ("puncanya", "pulihkan").
+_MALAY_SUFFIXES = ("nya", "kan", "lah", "kah", "an", "i")
 _WORD = re.compile(r"[a-z]+")
+
+
+def _is_malay(word: str) -> bool:
+    if word in _MALAY_WORDS:
+        return True
+    return any(
+        word.endswith(suffix) and word[: -len(suffix)] in _MALAY_WORDS and len(word) - len(suffix) >= 4
+        for suffix in _MALAY_SUFFIXES
+    )
 
 
 def detect_language(message: str, previous: Optional[str] = None) -> str:
@@ -47,9 +68,12 @@ def detect_language(message: str, previous: Optional[str] = None) -> str:
     words = _WORD.findall(message.lower())
     if message.startswith("/") or not words:
         return previous or ENGLISH
-    malay = sum(word in _MALAY_WORDS for word in words)
-    if malay >= 2 and malay / len(words) >= 0.25:
+    malay = sum(_is_malay(word) for word in words)
+    # Short messages ("ahad buka tak") carry few words, so one Malay word in three decides;
+    # longer English-led Manglish ("my legs so thin, can pulih or not") needs more.
+    if malay and (len(words) <= 3 or malay / len(words) >= 0.25):
         return MALAY
-    if malay and len(words) <= 2:
-        return MALAY
+    # "ok", "tq", "thank you" say nothing about the language: keep the conversation's.
+    if len(words) <= 2 and previous:
+        return previous
     return ENGLISH
