@@ -184,10 +184,15 @@ def rasa_server(
     """
     environment.setdefault("ACTION_ENDPOINT_URL", f"http://127.0.0.1:{actions_port}/webhook")
     environment.setdefault("TRACKER_DB_URL", settings.tracker_db_url)
+    # Sanic refuses larger bodies with 413 before anything parses them.
+    environment.setdefault("SANIC_REQUEST_MAX_SIZE", str(settings.request_max_bytes))
     for name, value in channel_environment(settings).items():
         environment.setdefault(name, value)
+    # `rasa run` with the project's Rasa-side hooks (assistant/serve_rasa.py).
     command = [
-        str(BIN_DIR / "rasa"),
+        str(BIN_DIR / "python"),
+        "-m",
+        "assistant.serve_rasa",
         "run",
         "--model",
         str(model or settings.model_path),

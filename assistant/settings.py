@@ -79,6 +79,17 @@ class Settings(BaseSettings):
 
     # Longest patient message accepted, in characters (the widget enforces the same).
     max_message_chars: int = Field(default=1000, env="MAX_MESSAGE_CHARS")
+    # Largest HTTP request body the Rasa server reads (Sanic's SANIC_REQUEST_MAX_SIZE);
+    # bigger ones get 413 before any parsing.
+    request_max_bytes: int = Field(default=64 * 1024, env="REQUEST_MAX_BYTES")
+
+    # Performance and resilience of the Rasa server (docs/performance.md).
+    # Events of a conversation loaded per message (assistant/tracker_store.py).
+    tracker_window_events: int = Field(default=60, env="TRACKER_WINDOW_EVENTS")
+    # Longest wait for the action server before the patient gets "can't look that up".
+    action_timeout_s: float = Field(default=1.5, env="ACTION_TIMEOUT_S")
+    # Off only to measure stock Rasa (make bench): the Rasa server then runs as plain `rasa run`.
+    rasa_hooks: bool = Field(default=True, env="RASA_HOOKS")
 
     knowledge_file: Path = Field(default=PROJECT_ROOT / "knowledge" / "knowledge.yml", env="KNOWLEDGE_FILE")
 

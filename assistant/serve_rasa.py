@@ -1,0 +1,26 @@
+"""Runs Rasa's command line with the project's Rasa-side hooks installed.
+
+``python -m assistant.serve_rasa run ...`` is ``rasa run ...`` plus
+:mod:`assistant.action_calls` (bounded action calls, an apology when the action server
+fails) and :mod:`assistant.http_guard` (malformed HTTP framing refused with 400).
+:func:`assistant.launcher.rasa_server` starts the server this way.
+"""
+
+from __future__ import annotations
+
+from assistant import action_calls, http_guard
+from assistant.settings import get_settings
+
+
+def main() -> None:
+    """Installs the hooks, then hands over to Rasa's own command line."""
+    if get_settings().rasa_hooks:
+        action_calls.install()
+        http_guard.install()
+    from rasa.__main__ import main as rasa_main
+
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
