@@ -9,7 +9,7 @@ from typing import Any
 from assistant.redaction import redact
 from assistant.settings import get_settings
 
-_SENDER = re.compile(r"^[\w.:@+\-]{1,128}$")
+_SENDER = re.compile(r"[\w.:@+\-]{1,128}")
 # Control and invisible formatting characters (zero-width spaces, bidi overrides) carry
 # no meaning for the bot and can hide text from staff reading the logs.
 _INVISIBLE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
@@ -56,6 +56,7 @@ def clean_sender(raw: Any) -> str:
             letters, digits and ``_ . : @ + -``.
 
     """
-    if not isinstance(raw, str) or not _SENDER.match(raw):
+    # fullmatch: with match, "$" would also accept a trailing newline.
+    if not isinstance(raw, str) or not _SENDER.fullmatch(raw):
         raise RejectedMessage("'sender' must be 1 to 128 letters, digits or _.:@+-")
     return raw

@@ -32,6 +32,10 @@ class RedactingRestInput(RestInput):
         except RejectedMessage as error:
             raise InvalidUsage(str(error)) from None
 
+    def _extract_input_channel(self, req: Request) -> str:
+        """Always ``rest``: the body's ``input_channel`` would let a client pose as another channel."""
+        return self.name()
+
     def _extract_message(self, req: Request) -> Optional[str]:
         try:
             return clean_message(_body(req).get("message"))
