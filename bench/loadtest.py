@@ -1,0 +1,208 @@
+"""``make loadtest``: concurrent conversations over REST and socket.io, then a count in the store.
+
+For each tracker store (SQLite, PostgreSQL) it starts the action server and the Rasa
+server, runs 200 concurrent conversations of 20 topic questions over REST and then over
+socket.io, and checks in the database that every message and every reply is stored, in
+order. Writes reports/loadtest.{json,md}; exits non-zero on any error or gap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Dict, Iterator, List, Tuple
+
+import sqlalchemy as sa
+
+from assistant.launcher import ServiceGroup, action_server, free_port, rasa_server
+from assistant.settings import PROJECT_ROOT, get_settings
+from bench.socketio_traffic import socketio_users
+from bench.traffic import Run, conversation_script, topic_questions, virtual_users
+
+CHANNELS = ("rest", "socketio")
+
+
+@dataclass
+class LoadResult:
+    """One channel's load against one tracker store, and what the store holds afterwards."""
+
+    store: str
+    channel: str
+    conversations: int
+    messages: int
+    errors: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    throughput: float
+    stored_user_messages: int
+    stored_bot_messages: int
+    replies_received: int
+    problems: List[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No error, every message and reply stored, in order."""
+        return self.errors == 0 and not self.problems
+
+
+def stored_events(db_url: str, prefix: str) -> Dict[str, List[Tuple[str, str]]]:
+    """Returns (type, text) of the user and bot events of the senders starting with ``prefix``."""
+    engine = sa.create_engine(db_url)
+    events: Dict[str, List[Tuple[str, str]]] = defaultdict(list)
+    query = sa.text(
+        "SELECT sender_id, type_name, data FROM events "
+        "WHERE sender_id LIKE :prefix AND type_name IN ('user', 'bot') ORDER BY id"
+    )
+    try:
+        with engine.connect() as connection:
+            for sender, type_name, data in connection.execute(query, {"prefix": f"{prefix}%"}):
+                events[sender].append((type_name, json.loads(data).get("text") or ""))
+    finally:
+        engine.dispose()
+    return events
+
+
+def check_store(db_url: str, run: Run, scripts: Dict[str, List[str]]) -> Tuple[int, int, List[str]]:
+    """Compares the store with what was sent and received.
+
+    Returns:
+        Stored user messages, stored bot messages, and the problems found.
+
+    """
+    prefix = next(iter(scripts)).rsplit("-", 1)[0]
+    stored = stored_events(db_url, prefix)
+    received: Dict[str, int] = defaultdict(int)
+    for sample in run.samples:
+        received[sample.sender] += sample.replies
+    problems = []
+    users = bots = 0
+    for sender, script in scripts.items():
+        events = stored.get(sender, [])
+        user_texts = [text for kind, text in events if kind == "user"]
+        bot_count = sum(kind == "bot" for kind, _ in events)
+        users, bots = users + len(user_texts), bots + bot_count
+        if user_texts != script:
+            problems.append(f"{sender}: {len(user_texts)} of {len(script)} messages stored, or out of order")
+        if bot_count != received[sender]:
+            problems.append(f"{sender}: {bot_count} replies stored, {received[sender]} received")
+    return users, bots, problems
+
+
+def scripts_for(channel: str, prefix: str, conversations: int, length: int) -> Dict[str, List[str]]:
+    """Returns each conversation's messages, keyed by the sender id its channel uses."""
+    questions = topic_questions()
+    suffix = "-0" if channel == "rest" else ""
+    return {
+        f"{prefix}-{number}{suffix}": conversation_script(number, length, questions)
+        for number in range(conversations)
+    }
+
+
+def load(rasa_url: str, db_url: str, store: str, channel: str, conversations: int, length: int) -> LoadResult:
+    """Runs the conversations over ``channel`` and checks the store afterwards."""
+    prefix = f"load-{store}-{channel}-{int(time.time() * 1000)}"
+    if channel == "rest":
+        run = asyncio.run(virtual_users(rasa_url, conversations, 1, length, prefix, timeout_s=300))
+    else:
+        run = asyncio.run(socketio_users(rasa_url, conversations, length, prefix, timeout_s=300))
+    users, bots, problems = check_store(db_url, run, scripts_for(channel, prefix, conversations, length))
+    return LoadResult(
+        store,
+        channel,
+        conversations,
+        len(run.samples),
+        run.errors,
+        run.percentile(50),
+        run.percentile(95),
+        run.percentile(99),
+        run.throughput,
+        users,
+        bots,
+        sum(sample.replies for sample in run.samples),
+        problems,
+    )
+
+
+def postgres_group(log_dir: Path) -> Iterator[str]:
+    """Starts a PostgreSQL server of its own; yields the tracker database URL."""
+    from assistant.postgres import postgres_server
+
+    server = postgres_server(
+        Path(tempfile.mkdtemp(prefix="loadtest-pg-")) / "data", free_port(), log_dir / "postgres.log"
+    )
+    with ServiceGroup([server]):
+        yield server.create_database("tracker")
+
+
+def run_store(store: str, db_url: str, log_dir: Path, conversations: int, length: int) -> List[LoadResult]:
+    """Starts the assistant on ``db_url`` and loads it over every channel."""
+    actions_port, rasa_port = free_port(), free_port()
+    services = [
+        action_server(actions_port, log_path=log_dir / f"actions-{store}.log"),
+        rasa_server(
+            get_settings(),
+            rasa_port,
+            actions_port,
+            log_path=log_dir / f"rasa-{store}.log",
+            TRACKER_DB_URL=db_url,
+        ),
+    ]
+    with ServiceGroup(services):
+        return [
+            load(f"http://127.0.0.1:{rasa_port}", db_url, store, channel, conversations, length)
+            for channel in CHANNELS
+        ]
+
+
+def write_reports(out: Path, results: List[LoadResult]) -> None:
+    """Writes reports/loadtest.json and a markdown table."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "loadtest.json").write_text(json.dumps([asdict(result) for result in results], indent=2) + "\n")
+    lines = [
+        "# Load test",
+        "",
+        "| Store | Channel | Conversations | Messages | Errors | p50 ms | p95 ms | p99 ms | msg/s "
+        "| Stored user msgs | Stored bot msgs | Replies received | Gaps |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.store} | {r.channel} | {r.conversations} | {r.messages} | {r.errors} | {r.p50_ms:.0f} | "
+            f"{r.p95_ms:.0f} | {r.p99_ms:.0f} | {r.throughput:.1f} | {r.stored_user_messages} | "
+            f"{r.stored_bot_messages} | {r.replies_received} | {len(r.problems)} |"
+        )
+    (out / "loadtest.md").write_text("\n".join(lines) + "\n")
+
+
+def main() -> int:
+    """Runs the load test on both stores and writes the reports."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--conversations", type=int, default=200)
+    parser.add_argument("--length", type=int, default=20)
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports")
+    arguments = parser.parse_args()
+    log_dir = PROJECT_ROOT / "var" / "loadtest"
+    work = Path(tempfile.mkdtemp(prefix="loadtest-"))
+    results = run_store(
+        "sqlite", f"sqlite:///{work / 'tracker.db'}", log_dir, arguments.conversations, arguments.length
+    )
+    for db_url in postgres_group(log_dir):
+        results += run_store("postgresql", db_url, log_dir, arguments.conversations, arguments.length)
+    write_reports(arguments.out, results)
+    print((arguments.out / "loadtest.md").read_text())
+    for result in results:
+        for problem in result.problems[:20]:
+            print(f"{result.store}/{result.channel}: {problem}", file=sys.stderr)
+    return 0 if all(result.ok for result in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

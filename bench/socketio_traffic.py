@@ -1,0 +1,76 @@
+"""Simulated patients over socket.io, the website widget's protocol."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Dict, List, Sequence
+
+import socketio
+
+from bench.traffic import Run, Sample, conversation_script, topic_questions
+
+USER_EVENT, BOT_EVENT = "user_uttered", "bot_uttered"
+
+
+def reply_complete(messages: List[Dict[str, Any]]) -> bool:
+    """Whether a reply is whole: a topic answer ends with its buttons, anything else is one message."""
+    return bool(messages) and (bool(messages[-1].get("buttons")) or len(messages) >= 2)
+
+
+async def converse_socketio(
+    rasa_url: str, session_id: str, script: Sequence[str], run: Run, timeout_s: float
+) -> None:
+    """Holds one conversation on its own socket; records each reply's latency.
+
+    The latency of a message is the time until its last reply message arrived (the one
+    with buttons). A topic answer is two messages; the wait for the second is bounded.
+    """
+    client = socketio.AsyncClient(reconnection=False)
+    inbox: asyncio.Queue = asyncio.Queue()
+    client.on(BOT_EVENT, lambda data: inbox.put_nowait(data))
+    confirmed = asyncio.Event()
+    client.on("session_confirm", lambda _data: confirmed.set())
+    try:
+        await client.connect(
+            rasa_url, socketio_path="/socket.io", transports=["websocket"], wait_timeout=timeout_s
+        )
+        await client.emit("session_request", {"session_id": session_id})
+        await asyncio.wait_for(confirmed.wait(), timeout_s)
+    except (socketio.exceptions.ConnectionError, asyncio.TimeoutError) as failure:
+        reason = type(failure).__name__
+        run.samples.extend(Sample(session_id, index, 0.0, 0, 0, reason) for index in range(len(script)))
+        await client.disconnect()
+        return
+    for index, message in enumerate(script):
+        started = time.perf_counter()
+        await client.emit(USER_EVENT, {"message": message, "session_id": session_id})
+        received: List[Dict[str, Any]] = []
+        error = ""
+        try:
+            while not reply_complete(received):
+                received.append(await asyncio.wait_for(inbox.get(), timeout_s))
+        except asyncio.TimeoutError:
+            error = "TimeoutError" if not received else ""
+        latency = (time.perf_counter() - started) * 1000
+        run.samples.append(Sample(session_id, index, latency, 200 if received else 0, len(received), error))
+    await client.disconnect()
+
+
+async def socketio_users(
+    rasa_url: str, conversations: int, length: int, prefix: str, timeout_s: float = 120.0
+) -> Run:
+    """Runs ``conversations`` concurrent socket.io conversations of ``length`` topic questions."""
+    questions = topic_questions()
+    run = Run()
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(
+            converse_socketio(
+                rasa_url, f"{prefix}-{number}", conversation_script(number, length, questions), run, timeout_s
+            )
+            for number in range(conversations)
+        )
+    )
+    run.elapsed_s = time.perf_counter() - started
+    return run
