@@ -149,15 +149,22 @@ def load_turns(engine: Engine, conversation: Conversation) -> List[Turn]:
     return build_turns(load_events(engine, conversation))
 
 
+# What an export needs: messages, and the topic slot (not Rasa's bookkeeping events).
+EXPORT_EVENT_TYPES = ("user", "bot", "slot")
+
+
 def load_many(engine: Engine, batch: Sequence[Conversation]) -> Dict[int, List[Turn]]:
-    """Returns the turns of several conversations with one query per sender group."""
+    """Returns the turns of several conversations (for exports: without actions)."""
     senders = sorted({conversation.sender_id for conversation in batch})
     by_sender: Dict[str, List[Any]] = {sender: [] for sender in senders}
     with engine.connect() as connection:
         for start in range(0, len(senders), 200):
             rows = connection.execute(
                 sa.select(events)
-                .where(events.c.sender_id.in_(senders[start : start + 200]))
+                .where(
+                    events.c.sender_id.in_(senders[start : start + 200]),
+                    events.c.type_name.in_(EXPORT_EVENT_TYPES),
+                )
                 .order_by(events.c.id)
             )
             for row in rows:

@@ -28,14 +28,14 @@ import sqlalchemy as sa
 from assistant.launcher import BIN_DIR, ServiceGroup, console_server, free_port
 from assistant.postgres import postgres_server
 from assistant.settings import PROJECT_ROOT, get_settings
-from console import accounts
+from console import accounts, retraining
 from console.indexer import Indexer
-from console.schema import conversations, ensure_schema, events, make_engine
+from console.schema import conversations, ensure_schema, events, make_engine, messages
 from console.timeutil import today
 
 BENCH_DIR = PROJECT_ROOT / "var" / "bench"
 REPORTS = PROJECT_ROOT / "reports"
-USER = ("bench", "benchmark passphrase")
+USER = ("bench", "console timing passphrase")
 
 
 def pages(sample_id: int, sample_text: str) -> List[Tuple[str, str]]:
@@ -91,6 +91,31 @@ def measure(session: requests.Session, url: str, repeat: int) -> Tuple[float, fl
         times.append(time.perf_counter() - started)
         response.raise_for_status()
     return statistics.median(times), max(times), size
+
+
+def dress_for_screenshots(db_url: str) -> None:
+    """Adds what a clinic would have after a while: colleagues, and a few annotations."""
+    engine = make_engine(db_url)
+    for username, role in (("nurul.aina", "staff"), ("dr.lim", "admin"), ("reception", "staff")):
+        if accounts.find_user(engine, username) is None:
+            accounts.create_user(engine, username, "a colleague's passphrase", role)
+    with engine.connect() as connection:
+        unanswered = connection.execute(
+            sa.select(messages.c.event_id, messages.c.text)
+            .where(messages.c.unanswered.is_(True))
+            .order_by(messages.c.event_id.desc())
+            .limit(40)
+        ).fetchall()
+    labels = {
+        "physio session cost": "book_appointment",
+        "insurance": "contact_human",
+        "parking": "contact_human",
+    }
+    for event_id, text in unanswered:
+        intent = next((label for key, label in labels.items() if key in text), None)
+        if intent:
+            retraining.save(engine, event_id, intent, "nurul.aina")
+    engine.dispose()
 
 
 def screenshots(url: str, target: Path, sample_id: int) -> List[Path]:
@@ -186,6 +211,7 @@ def run(db_url: str, label: str, count: int, repeat: int, shots: Path | None) ->
             )
             print(lines[-1], flush=True)
         if shots is not None:
+            dress_for_screenshots(db_url)
             for shot in screenshots(url, shots, int(sample or 1)):
                 print(f"screenshot: {shot}")
     return "\n".join(lines) + "\n"

@@ -71,6 +71,8 @@ def user_action(user_id: int) -> Any:
         else:
             record("user_updated", target=account.username, detail=USER_ACTIONS[action])
             flash(f"{USER_ACTIONS[action]}: {account.username}.", "success")
+    else:
+        flash("Choose a change first.", "warning")
     return redirect(url_for("admin.users"))
 
 

@@ -143,7 +143,7 @@ def _export(kind: str, chunks: Callable[..., Iterator[str]], mimetype: str) -> R
     filters, _ = Filters.parse(request.args)
     engine = context().engine
     total = conversation_page(engine, filters, per_page=1).total
-    record(f"export_{kind}", target=f"{total} conversations", detail=filters.describe())
+    record(f"export_{kind}", target=f"{total:,} conversations", detail=filters.describe())
     stamp = datetime.now().strftime("%Y%m%d-%H%M")
     response = Response(stream_with_context(chunks(engine, filters)), mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="conversations-{stamp}.{kind}"'

@@ -57,7 +57,8 @@ def ids(console: Console, admin: requests.Session, scenario: Scenario) -> Dict[s
 
 
 def _routes(console: Console) -> Iterator[Rule]:
-    settings = get_settings().copy(update={"tracker_db_url": console.db_url})
+    # Only to read the routes: its own key, so no key file is written.
+    settings = get_settings().copy(update={"tracker_db_url": console.db_url, "console_secret_key": "k" * 40})
     app = create_app(settings)
     yield from app.url_map.iter_rules()
 
