@@ -29,6 +29,8 @@ class RunningBot:
     actions_url: str
     tracker_db: Path
     group: ServiceGroup
+    # The Rasa server allows browser connections from a page on this port (the demo page).
+    demo_port: int
 
     def send(self, sender: str, message: str) -> List[Dict[str, Any]]:
         """Sends one message over the REST channel and returns the bot's messages."""
@@ -43,8 +45,10 @@ class RunningBot:
 
 def start_bot(tmp_dir: Path, **environment: str) -> RunningBot:
     """Starts an action server and a Rasa server on free ports with their own SQLite file."""
-    settings = get_settings()
     rasa_port, actions_port = free_port(), free_port()
+    demo_port = int(environment.setdefault("DEMO_PORT", str(free_port())))
+    # The socket.io channel reads DEMO_PORT in the server; --cors comes from these settings.
+    settings = get_settings().copy(update={"demo_port": demo_port})
     tracker_db = tmp_dir / "tracker.db"
     environment.setdefault("TRACKER_DB_URL", f"sqlite:///{tracker_db}")
     group = ServiceGroup(
@@ -61,6 +65,7 @@ def start_bot(tmp_dir: Path, **environment: str) -> RunningBot:
         actions_url=f"http://127.0.0.1:{actions_port}",
         tracker_db=tracker_db,
         group=group,
+        demo_port=demo_port,
     )
 
 

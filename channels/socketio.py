@@ -1,0 +1,138 @@
+"""The socket.io channel (`/socket.io`) for the website chat, with input checks and redaction.
+
+Rasa 3.6's own ``SocketIOInput`` calls ``sio.enter_room(...)`` without ``await``; since
+python-socketio 5.x that is a coroutine, so with ``session_persistence`` the socket never
+joins its session's room and the bot's replies (emitted to that room) are lost. This
+channel awaits it, checks every message with :func:`assistant.inbound.clean_message`,
+answers bad input with a polite bot message, and accepts browser connections only from
+the configured origins.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Type
+
+import engineio
+import rasa.core.channels.channel
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+from assistant import messages
+from assistant.inbound import RejectedMessage, clean_message, clean_sender
+from assistant.language import detect_language
+from assistant.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+
+class _OriginCheckingEngineIO(engineio.AsyncServer):
+    """Refuses connections from other origins, leaving the CORS headers to the Rasa server.
+
+    The Rasa server's own CORS handling (``--cors``, the same allowed origins) already adds
+    ``Access-Control-Allow-Origin`` to every response; a second copy from Engine.IO makes
+    browsers reject the polling transport.
+    """
+
+    def _cors_headers(self, environ: Dict[str, Any]) -> List[Tuple[str, str]]:
+        return []
+
+
+class _OriginCheckingServer(AsyncServer):
+    """A socket.io server on :class:`_OriginCheckingEngineIO`."""
+
+    def _engineio_server_class(self) -> Type[engineio.AsyncServer]:
+        return _OriginCheckingEngineIO
+
+
+def rejection_text(raw: Any) -> str:
+    """Returns the polite reply to a message that cannot be accepted, in its language."""
+    limit = get_settings().max_message_chars
+    language = detect_language(raw[:limit]) if isinstance(raw, str) else "en"
+    return messages.text("message_rejected", language, limit=str(limit))
+
+
+def session_id_from(data: Any) -> str:
+    """Returns the session id a client asked for, or a new random one if it is unusable."""
+    requested = data.get("session_id") if isinstance(data, dict) else None
+    try:
+        return clean_sender(requested)
+    except RejectedMessage:
+        return uuid.uuid4().hex
+
+
+class CheckedSocketIOInput(SocketIOInput):
+    """Rasa's socket.io channel, fixed for python-socketio 5 and checking every message."""
+
+    @classmethod
+    def name(cls) -> str:
+        """Keeps Rasa's name, so the path stays `/socket.io` and replies use this channel."""
+        return "socketio"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """Returns the Sanic blueprint that serves socket.io."""
+        sio = _OriginCheckingServer(async_mode="sanic", cors_allowed_origins=get_settings().allowed_origins())
+        socketio_webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        self.sio = sio
+        namespace = self.namespace
+
+        async def reject(sid: str, raw: Any) -> None:
+            await sio.emit(self.bot_message_evt, {"text": rejection_text(raw)}, room=sid, namespace=namespace)
+
+        @socketio_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect", namespace=namespace)
+        async def connect(sid: str, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            if not self.jwt_key:
+                return True
+            token = auth.get("token") if isinstance(auth, dict) else None
+            if not token:
+                return False
+            payload = rasa.core.channels.channel.decode_bearer_token(token, self.jwt_key, self.jwt_algorithm)
+            return bool(payload)
+
+        @sio.on("session_request", namespace=namespace)
+        async def session_request(sid: str, data: Any = None) -> None:
+            session_id = session_id_from(data)
+            if self.session_persistence:
+                await sio.enter_room(sid, session_id, namespace=namespace)
+            # Remembered per socket: a socket may only speak in the session it joined.
+            await sio.save_session(sid, {"session_id": session_id}, namespace=namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+
+        @sio.on(self.user_message_evt, namespace=namespace)
+        async def handle_message(sid: str, data: Any = None) -> None:
+            raw = data.get("message") if isinstance(data, dict) else None
+            try:
+                text = clean_message(raw)
+            except RejectedMessage as error:
+                logger.info("Rejected a socket.io message: %s", error)
+                await reject(sid, raw)
+                return
+            sender_id = sid
+            if self.session_persistence:
+                session = await sio.get_session(sid, namespace=namespace)
+                sender_id = session.get("session_id")
+                if not sender_id or data.get("session_id") not in (None, sender_id):
+                    logger.info("Rejected a socket.io message sent outside its session")
+                    await reject(sid, raw)
+                    return
+            metadata = data.get(self.metadata_key)
+            await on_new_message(
+                UserMessage(
+                    text,
+                    SocketIOOutput(sio, self.bot_message_evt),
+                    sender_id,
+                    input_channel=self.name(),
+                    metadata=metadata if isinstance(metadata, dict) else None,
+                )
+            )
+
+        return socketio_webhook
