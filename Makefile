@@ -11,10 +11,13 @@ INSTALLED := $(VENV)/.installed
 SPACY_PIPELINE := build/spacy_en
 MODEL := models/current.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY_PIPELINE)/meta.json
+WIDGET := widget/dist/synapse-chat.js
+WIDGET_MODULES := widget/node_modules/.installed
+WIDGET_SOURCES := widget/build.mjs widget/tsconfig.json $(shell find widget/src -type f 2>/dev/null)
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: help setup system-deps run train test lint shell eval crossval staff-user purge clean
+.PHONY: help setup widget system-deps run train test lint shell eval crossval staff-user purge clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,15 +46,26 @@ $(MODEL): $(INSTALLED) $(TRAINING_INPUTS)
 
 setup: $(MODEL) ## Create the venv, install, build the spaCy pipeline, train if data changed
 
+# The website chat widget: npm packages from the lock file (no install scripts: esbuild
+# ships its binary as a package), then type-check and bundle when a source changed.
+$(WIDGET_MODULES): widget/package.json widget/package-lock.json
+	cd widget && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+$(WIDGET): $(WIDGET_MODULES) $(WIDGET_SOURCES)
+	cd widget && npm run --silent check && npm run --silent build
+
+widget: $(WIDGET) ## Build the website chat widget (widget/dist) when its sources changed
+
 train: $(MODEL) ## Train the model when data, config or domain changed
 
-run: setup ## Start the action server, the Rasa server and the web pages
+run: setup $(WIDGET) ## Start the action server, the Rasa server and the web pages
 	$(PY) scripts/run.py
 
 system-deps: ## Install the system packages the tests need (Chromium, PostgreSQL, Redis)
 	scripts/system-deps.sh
 
-test: setup system-deps ## Run every test
+test: setup $(WIDGET) system-deps ## Run every test
 	$(PY) -m pytest
 
 lint: $(INSTALLED) ## ruff and mypy
