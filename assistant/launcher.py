@@ -214,6 +214,16 @@ def rasa_server(
     )
 
 
+def demo_server(port: int, rasa_url: str, log_path: Optional[Path] = None) -> Service:
+    """Returns the demo clinic page with the chat widget, talking to Rasa at ``rasa_url``."""
+    return Service(
+        name="demo page",
+        command=[str(BIN_DIR / "python"), "-m", "demo.server", "--port", str(port), "--rasa-url", rasa_url],
+        ready_url=f"http://127.0.0.1:{port}/health",
+        log_path=log_path,
+    )
+
+
 def console_server(
     settings: Settings, port: int, log_path: Optional[Path] = None, **environment: str
 ) -> Service:

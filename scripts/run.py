@@ -13,6 +13,7 @@ from assistant.launcher import (
     ServiceGroup,
     action_server,
     console_server,
+    demo_server,
     rasa_server,
 )
 from assistant.settings import PROJECT_ROOT, get_settings
@@ -27,6 +28,7 @@ def run_product() -> int:
         rasa_server(settings, settings.rasa_port, settings.actions_port),
         # After Rasa, which creates the tracker store's tables the console reads.
         console_server(settings, settings.console_port),
+        demo_server(settings.demo_port, f"http://localhost:{settings.rasa_port}"),
     ]
     try:
         with ServiceGroup(services) as group:
@@ -37,6 +39,7 @@ def run_product() -> int:
                 f"  socket.io: http://localhost:{settings.rasa_port}/socket.io\n"
                 f"  actions:   http://localhost:{settings.actions_port}/health\n"
                 f"  staff console: http://localhost:{settings.console_port}/\n"
+                f"  demo page (website chat): http://localhost:{settings.demo_port}/\n"
                 "Press Ctrl-C to stop.",
                 flush=True,
             )
