@@ -39,6 +39,7 @@ export class ChatWidget {
   private readonly sendButton: HTMLButtonElement;
   private readonly counter: HTMLElement;
   private replies: HTMLElement | null = null;
+  private answerStart: HTMLElement | null = null;
   private status: Status | "idle" = "idle";
   private typingTimer = 0;
   private bannerTimer = 0;
@@ -262,18 +263,30 @@ export class ChatWidget {
 
   private add(entry: Entry): void {
     this.store.add(entry);
-    this.renderEntry(entry, this.store.state.entries.length - 1);
+    const bubble = this.renderEntry(entry, this.store.state.entries.length - 1);
     this.renderReplies();
-    this.scrollToEnd();
+    if (entry.from === "user") this.answerStart = null;
+    else if (!this.answerStart) this.answerStart = bubble;
+    this.scrollToAnswer();
   }
 
-  private renderEntry(entry: Entry, index: number): void {
+  private renderEntry(entry: Entry, index: number): HTMLElement {
     const previous = this.store.state.entries[index - 1];
     const classes = ["sc-msg", `sc-msg-${entry.from}`];
     if (previous && previous.from === entry.from) classes.push("sc-msg-cont");
     const body = entry.from === "bot" ? renderBotText(entry.text) : renderUserText(entry.text);
     const who = el("span", { class: "sc-sr" }, entry.from === "bot" ? this.text.assistant : this.text.you);
-    this.log.append(el("div", { class: classes.join(" ") }, who, ...body));
+    const bubble = el("div", { class: classes.join(" ") }, who, ...body);
+    this.log.append(bubble);
+    return bubble;
+  }
+
+  // A long answer (a quote) is read from its start: scroll to the end, but never past the
+  // first bubble of the answer.
+  private scrollToAnswer(): void {
+    const end = this.scroller.scrollHeight - this.scroller.clientHeight;
+    const start = this.answerStart ? this.answerStart.offsetTop - 12 : end;
+    this.scroller.scrollTop = Math.min(end, start);
   }
 
   // Quick replies belong to the latest message only: once the patient has answered,
