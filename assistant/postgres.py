@@ -12,6 +12,7 @@ fits (a new folder in /tmp); pytest's ``tmp_path`` sits under a root-only folder
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -141,10 +142,8 @@ class PostgresService(Service):
         """Stops with a fast shutdown (SIGINT: clients are disconnected), then as any service."""
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                pass
         super().stop(timeout)
 
     def create_database(self, name: str) -> str:
