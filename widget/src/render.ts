@@ -56,7 +56,7 @@ export function renderBotText(text: string): HTMLElement[] {
   return lines.map((line, index) =>
     index === 0 && isHeading(line, lines)
       ? el("p", { class: "sc-heading" }, el("strong", {}, line))
-      : el("p", {}, ...linkify(line)),
+      : el("p", line.startsWith("•") ? { class: "sc-bullet" } : {}, ...linkify(line)),
   );
 }
 

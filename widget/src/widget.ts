@@ -72,7 +72,12 @@ export class ChatWidget {
         "div",
         { class: "sc-heading-group" },
         el("h2", { id: "sc-title", class: "sc-title" }, config.clinic.name),
-        el("p", { class: "sc-subtitle" }, t.subtitle, " · ", el("span", { class: "sc-dot" }), this.statusLabel),
+        el(
+          "p",
+          { class: "sc-subtitle" },
+          `${t.subtitle} · `,
+          el("span", { class: "sc-status" }, el("span", { class: "sc-dot" }), this.statusLabel),
+        ),
       ),
       close,
     );
