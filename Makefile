@@ -71,7 +71,7 @@ test: setup $(WIDGET) system-deps ## Run every test
 lint: $(INSTALLED) ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy assistant actions scripts tests console
+	$(VENV)/bin/mypy assistant actions channels demo scripts tests console
 
 shell: setup ## Talk to the assistant in the terminal (starts the action server too)
 	$(PY) scripts/run.py --shell
