@@ -2,13 +2,15 @@
 
 ``python -m assistant.serve_rasa run ...`` is ``rasa run ...`` plus
 :mod:`assistant.action_calls` (bounded action calls, an apology when the action server
-fails) and :mod:`assistant.http_guard` (malformed HTTP framing refused with 400).
+fails), :mod:`assistant.http_guard` (malformed HTTP framing refused with 400) and
+:func:`assistant.tracker_store.install` (a database failure fails the message instead of
+Rasa silently answering from an empty, unsaved conversation).
 :func:`assistant.launcher.rasa_server` starts the server this way.
 """
 
 from __future__ import annotations
 
-from assistant import action_calls, http_guard
+from assistant import action_calls, http_guard, tracker_store
 from assistant.settings import get_settings
 
 
@@ -17,6 +19,7 @@ def main() -> None:
     if get_settings().rasa_hooks:
         action_calls.install()
         http_guard.install()
+        tracker_store.install()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     # Performance and resilience of the Rasa server (docs/performance.md).
     # Events of a conversation loaded per message (assistant/tracker_store.py).
     tracker_window_events: int = Field(default=60, env="TRACKER_WINDOW_EVENTS")
+    # SQLite tracker store only: NORMAL survives a server crash, FULL also a power cut
+    # (an fsync per message).
+    sqlite_synchronous: str = Field(default="NORMAL", env="SQLITE_SYNCHRONOUS")
     # Longest wait for the action server before the patient gets "can't look that up".
     action_timeout_s: float = Field(default=1.5, env="ACTION_TIMEOUT_S")
     # Off only to measure stock Rasa (make bench): the Rasa server then runs as plain `rasa run`.

@@ -53,10 +53,10 @@ class LoadResult:
         return self.errors == 0 and not self.problems
 
 
-def stored_events(db_url: str, prefix: str) -> Dict[str, List[Tuple[str, str]]]:
-    """Returns (type, text) of the user and bot events of the senders starting with ``prefix``."""
+def stored_events(db_url: str, prefix: str) -> Dict[str, List[Tuple[str, str, bool]]]:
+    """Returns (type, text, has buttons) of the user and bot events of senders starting with ``prefix``."""
     engine = sa.create_engine(db_url)
-    events: Dict[str, List[Tuple[str, str]]] = defaultdict(list)
+    events: Dict[str, List[Tuple[str, str, bool]]] = defaultdict(list)
     query = sa.text(
         "SELECT sender_id, type_name, data FROM events "
         "WHERE sender_id LIKE :prefix AND type_name IN ('user', 'bot') ORDER BY id"
@@ -64,20 +64,34 @@ def stored_events(db_url: str, prefix: str) -> Dict[str, List[Tuple[str, str]]]:
     try:
         with engine.connect() as connection:
             for sender, type_name, data in connection.execute(query, {"prefix": f"{prefix}%"}):
-                events[sender].append((type_name, json.loads(data).get("text") or ""))
+                event = json.loads(data)
+                buttons = bool((event.get("data") or {}).get("buttons"))
+                events[sender].append((type_name, event.get("text") or "", buttons))
     finally:
         engine.dispose()
     return events
 
 
-def check_store(db_url: str, run: Run, scripts: Dict[str, List[str]]) -> Tuple[int, int, List[str]]:
+def delivered_parts(channel: str, text: str, buttons: bool) -> int:
+    """How many messages a client receives for one stored bot message.
+
+    Rasa's REST and socket.io outputs send a text's paragraphs as separate messages;
+    REST keeps a text with buttons whole.
+    """
+    if channel == "rest" and buttons:
+        return 1
+    return len(text.strip().split("\n\n"))
+
+
+def check_store(
+    db_url: str, run: Run, scripts: Dict[str, List[str]], prefix: str, channel: str
+) -> Tuple[int, int, List[str]]:
     """Compares the store with what was sent and received.
 
     Returns:
         Stored user messages, stored bot messages, and the problems found.
 
     """
-    prefix = next(iter(scripts)).rsplit("-", 1)[0]
     stored = stored_events(db_url, prefix)
     received: Dict[str, int] = defaultdict(int)
     for sample in run.samples:
@@ -86,13 +100,14 @@ def check_store(db_url: str, run: Run, scripts: Dict[str, List[str]]) -> Tuple[i
     users = bots = 0
     for sender, script in scripts.items():
         events = stored.get(sender, [])
-        user_texts = [text for kind, text in events if kind == "user"]
-        bot_count = sum(kind == "bot" for kind, _ in events)
-        users, bots = users + len(user_texts), bots + bot_count
+        user_texts = [text for kind, text, _ in events if kind == "user"]
+        bot_events = [(text, buttons) for kind, text, buttons in events if kind == "bot"]
+        users, bots = users + len(user_texts), bots + len(bot_events)
         if user_texts != script:
             problems.append(f"{sender}: {len(user_texts)} of {len(script)} messages stored, or out of order")
-        if bot_count != received[sender]:
-            problems.append(f"{sender}: {bot_count} replies stored, {received[sender]} received")
+        parts = sum(delivered_parts(channel, text, buttons) for text, buttons in bot_events)
+        if parts != received[sender]:
+            problems.append(f"{sender}: replies stored make {parts} messages, {received[sender]} received")
     return users, bots, problems
 
 
@@ -113,7 +128,8 @@ def load(rasa_url: str, db_url: str, store: str, channel: str, conversations: in
         run = asyncio.run(virtual_users(rasa_url, conversations, 1, length, prefix, timeout_s=300))
     else:
         run = asyncio.run(socketio_users(rasa_url, conversations, length, prefix, timeout_s=300))
-    users, bots, problems = check_store(db_url, run, scripts_for(channel, prefix, conversations, length))
+    scripts = scripts_for(channel, prefix, conversations, length)
+    users, bots, problems = check_store(db_url, run, scripts, prefix, channel)
     return LoadResult(
         store,
         channel,
@@ -135,8 +151,9 @@ def postgres_group(log_dir: Path) -> Iterator[str]:
     """Starts a PostgreSQL server of its own; yields the tracker database URL."""
     from assistant.postgres import postgres_server
 
+    # A new folder in /tmp: as root, PostgreSQL runs as 'nobody', who must reach it.
     server = postgres_server(
-        Path(tempfile.mkdtemp(prefix="loadtest-pg-")) / "data", free_port(), log_dir / "postgres.log"
+        Path(tempfile.mkdtemp(prefix="loadtest-pg-")), free_port(), log_dir / "postgres.log"
     )
     with ServiceGroup([server]):
         yield server.create_database("tracker")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,21 @@ def process_tree_rss_mb(pid: int) -> float:
             if line.startswith("VmRSS:"):
                 total_kib += int(line.split()[1])
     return total_kib / 1024
+
+
+def process_tree_cpu_s(pid: int) -> float:
+    """Returns the CPU seconds (user + system) used so far by ``pid`` and its descendants."""
+    total_ticks, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            for children in Path(f"/proc/{current}/task").glob("*/children"):
+                pending.extend(int(child) for child in children.read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total_ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return total_ticks / os.sysconf("SC_CLK_TCK")
 
 
 def first_answer(rasa_url: str, sender: str, timeout: float = 120.0) -> None:
@@ -125,11 +141,15 @@ def measure(system: SystemUnderTest, actions_port: int, log_dir: Path, plan: Pla
     try:
         tag = f"{system.name}-{int(time.time())}"
         warmup = asyncio.run(virtual_users(url, 1, plan.warmup_conversations, plan.length, f"w-{tag}"))
-        rss_mb = process_tree_rss_mb(service.process.pid) if service.process else float("nan")
+        pid = service.process.pid if service.process else 0
+        rss_mb = process_tree_rss_mb(pid)
         c1 = asyncio.run(virtual_users(url, 1, plan.c1_conversations, plan.length, f"c1-{tag}"))
+        cpu_before = process_tree_cpu_s(pid)
         c20 = asyncio.run(
             virtual_users(url, plan.c20_users, plan.c20_conversations, plan.length, f"c20-{tag}")
         )
+        # CPU time per message: what a message costs, whatever else runs on the machine.
+        cpu_ms_c20 = (process_tree_cpu_s(pid) - cpu_before) * 1000 / max(len(c20.samples), 1)
         # One after the other: the growth with history, without queueing behind other users.
         long = asyncio.run(
             virtual_users(url, 1, plan.long_conversations, plan.long_length, f"long-{tag}", timeout_s=300)
@@ -145,6 +165,7 @@ def measure(system: SystemUnderTest, actions_port: int, log_dir: Path, plan: Pla
         "p95_ms_c20": c20.percentile(95),
         "p99_ms_c20": c20.percentile(99),
         "throughput_c20": c20.throughput,
+        "rasa_cpu_ms_per_msg": cpu_ms_c20,
         "p50_ms_msg1_5": long.percentile(50, FIRST_FIVE),
         "p50_ms_msg100": long.percentile(50, HUNDREDTH),
         "rss_mb": rss_mb,

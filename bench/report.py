@@ -23,6 +23,7 @@ METRICS = [
     ("p50_ms_c20", "Latency p50, c=20", "ms", True),
     ("p95_ms_c20", "Latency p95, c=20", "ms", True),
     ("throughput_c20", "Throughput, c=20", "msg/s", False),
+    ("rasa_cpu_ms_per_msg", "Rasa server CPU per message, c=20", "ms", True),
     ("p50_ms_msg1_5", "p50 of messages 1-5", "ms", True),
     ("p50_ms_msg100", "p50 of messages 96-100", "ms", True),
     ("rss_mb", "Rasa server RSS after warm-up", "MiB", True),

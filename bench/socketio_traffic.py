@@ -13,9 +13,13 @@ from bench.traffic import Run, Sample, conversation_script, topic_questions
 USER_EVENT, BOT_EVENT = "user_uttered", "bot_uttered"
 
 
-def reply_complete(messages: List[Dict[str, Any]]) -> bool:
-    """Whether a reply is whole: a topic answer ends with its buttons, anything else is one message."""
-    return bool(messages) and (bool(messages[-1].get("buttons")) or len(messages) >= 2)
+# After a message without buttons, how long to wait for the reply's next message.
+NEXT_PART_S = 2.0
+
+
+def has_buttons(message: Dict[str, Any]) -> bool:
+    """Whether a socket.io bot message carries the buttons that end a topic answer."""
+    return bool(message.get("quick_replies") or message.get("buttons"))
 
 
 async def converse_socketio(
@@ -23,8 +27,9 @@ async def converse_socketio(
 ) -> None:
     """Holds one conversation on its own socket; records each reply's latency.
 
-    The latency of a message is the time until its last reply message arrived (the one
-    with buttons). A topic answer is two messages; the wait for the second is bounded.
+    The latency of a message is the time until its last reply message arrived: a topic
+    answer ends with the message carrying its buttons; any other reply ends when no
+    further message follows within ``NEXT_PART_S``.
     """
     client = socketio.AsyncClient(reconnection=False)
     inbox: asyncio.Queue = asyncio.Queue()
@@ -32,8 +37,9 @@ async def converse_socketio(
     confirmed = asyncio.Event()
     client.on("session_confirm", lambda _data: confirmed.set())
     try:
+        # Long-polling: python-engineio's websocket client needs a newer aiohttp than Rasa 3.6 allows.
         await client.connect(
-            rasa_url, socketio_path="/socket.io", transports=["websocket"], wait_timeout=timeout_s
+            rasa_url, socketio_path="/socket.io", transports=["polling"], wait_timeout=timeout_s
         )
         await client.emit("session_request", {"session_id": session_id})
         await asyncio.wait_for(confirmed.wait(), timeout_s)
@@ -46,13 +52,14 @@ async def converse_socketio(
         started = time.perf_counter()
         await client.emit(USER_EVENT, {"message": message, "session_id": session_id})
         received: List[Dict[str, Any]] = []
-        error = ""
+        error, finished = "", started
         try:
-            while not reply_complete(received):
-                received.append(await asyncio.wait_for(inbox.get(), timeout_s))
+            while not (received and has_buttons(received[-1])):
+                received.append(await asyncio.wait_for(inbox.get(), NEXT_PART_S if received else timeout_s))
+                finished = time.perf_counter()
         except asyncio.TimeoutError:
-            error = "TimeoutError" if not received else ""
-        latency = (time.perf_counter() - started) * 1000
+            error = "" if received else "TimeoutError"
+        latency = (finished - started) * 1000
         run.samples.append(Sample(session_id, index, latency, 200 if received else 0, len(received), error))
     await client.disconnect()
 

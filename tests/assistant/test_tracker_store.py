@@ -22,7 +22,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from assistant.settings import PROJECT_ROOT
-from assistant.tracker_store import WindowedSQLTrackerStore
+from assistant.tracker_store import WindowedSQLTrackerStore, install
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +144,12 @@ def test_sqlite_uses_the_write_ahead_log(domain: Domain, tmp_path: Path) -> None
     converse(make_store(domain, path, window=20), "wal", range(1))
     with sqlite3.connect(path) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_cached_event_types_resolve_as_rasa_does() -> None:
+    install()
+    assert Event.resolve_by_type("user") is UserUttered
+    assert Event.resolve_by_type("slot") is SlotSet
+    assert Event.resolve_by_type("no_such_event", default=BotUttered) is BotUttered
+    with pytest.raises(ValueError):
+        Event.resolve_by_type("no_such_event")
