@@ -17,7 +17,7 @@ WIDGET_SOURCES := widget/build.mjs widget/tsconfig.json $(shell find widget/src 
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: help setup widget system-deps run train test lint shell eval crossval staff-user purge clean
+.PHONY: help setup widget system-deps run train test lint shell eval crossval staff-user purge clean bench loadtest run-cluster
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -71,7 +71,7 @@ test: setup $(WIDGET) system-deps ## Run every test
 lint: $(INSTALLED) ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy assistant actions channels demo scripts tests console
+	$(VENV)/bin/mypy assistant actions channels demo scripts tests console bench
 
 shell: setup ## Talk to the assistant in the terminal (starts the action server too)
 	$(PY) scripts/run.py --shell
@@ -87,6 +87,15 @@ staff-user: $(INSTALLED) ## Create a staff console user: make staff-user NAME=al
 
 purge: $(INSTALLED) ## Delete conversations idle for more than RETENTION_DAYS (default 180), says how many
 	$(PY) -m console.retention
+
+bench: setup ## This project vs stock Rasa on this machine (trains stock once; reports/bench.*)
+	$(PY) -m bench
+
+loadtest: setup system-deps ## 200 conversations x 20 messages, REST and socket.io, SQLite and PostgreSQL
+	$(PY) -m bench.loadtest
+
+run-cluster: setup system-deps ## PostgreSQL + Redis locks + two Rasa replicas + actions (RASA_PORT, +1)
+	$(PY) -m assistant.cluster
 
 clean: ## Remove the venv, built pipeline and models (keeps conversations in var/)
 	rm -rf $(VENV) build models

@@ -7,6 +7,7 @@ packages=()
 # Add "command package" pairs here; the package is installed when the command is missing.
 needs=(
   chromium chromium
+  redis-server redis-server
 )
 
 for ((i = 0; i < ${#needs[@]}; i += 2)); do

@@ -1,0 +1,125 @@
+"""``make run-cluster``: PostgreSQL, Redis, the action server and two Rasa replicas on one machine.
+
+Every replica serves every conversation: the tracker lives in PostgreSQL and Rasa's
+``RedisLockStore`` lets one replica at a time handle a conversation, so a load balancer
+may send any REST message to any replica (socket.io needs sticky sessions: see
+docs/deployment.md).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import List, Optional, Type
+
+import psycopg2
+
+from assistant.launcher import Service, ServiceError, ServiceGroup, action_server, free_port, rasa_server
+from assistant.postgres import PostgresService, postgres_server
+from assistant.redis_server import RedisService, redis_server
+from assistant.settings import PROJECT_ROOT, get_settings
+
+CLUSTER_ENDPOINTS = PROJECT_ROOT / "deploy" / "endpoints-cluster.yml"
+DATABASE = "tracker"
+
+
+def ensure_database(server: PostgresService, name: str) -> str:
+    """Creates database ``name`` unless it exists; returns its URL."""
+    try:
+        return server.create_database(name)
+    except psycopg2.errors.DuplicateDatabase:
+        return server.database_url(name)
+
+
+class Cluster:
+    """The services of a scaled-out assistant, started in order and stopped in reverse."""
+
+    def __init__(self, work_dir: Path, rasa_ports: List[int], actions_port: int, log_dir: Path) -> None:
+        """Plans the services; ``work_dir`` keeps PostgreSQL's data (reachable by 'nobody' as root)."""
+        self.postgres: PostgresService = postgres_server(
+            work_dir, free_port(), log_dir / "postgres.log", durable=True
+        )
+        self.redis: RedisService = redis_server(free_port(), log_dir / "redis.log")
+        self.actions = action_server(actions_port, log_path=log_dir / "actions.log")
+        self.rasa_ports, self.actions_port, self.log_dir = rasa_ports, actions_port, log_dir
+        self.replicas: List[Service] = []
+        self.database_url = ""
+        self._groups: List[ServiceGroup] = []
+
+    def replica(self, port: int) -> Service:
+        """Returns a Rasa replica on ``port`` sharing the cluster's database and locks."""
+        return rasa_server(
+            get_settings(),
+            port,
+            self.actions_port,
+            log_path=self.log_dir / f"rasa-{port}.log",
+            endpoints=str(CLUSTER_ENDPOINTS),
+            TRACKER_DB_URL=self.database_url,
+            REDIS_HOST="127.0.0.1",
+            REDIS_PORT=str(self.redis.port),
+            REDIS_DB="1",
+            REDIS_PASSWORD="",
+        )
+
+    def __enter__(self) -> Cluster:
+        """Starts the stores, creates the database, then the action server and the replicas."""
+        try:
+            self._groups.append(ServiceGroup([self.postgres, self.redis]).__enter__())
+            self.database_url = ensure_database(self.postgres, DATABASE)
+            self.replicas = [self.replica(port) for port in self.rasa_ports]
+            self._groups.append(ServiceGroup([self.actions, *self.replicas], timeout=300).__enter__())
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        """Stops everything."""
+        self.stop()
+
+    def stop(self) -> None:
+        """Stops the replicas and the action server, then the stores."""
+        while self._groups:
+            self._groups.pop().stop()
+
+    def urls(self) -> List[str]:
+        """The replicas' base URLs."""
+        return [f"http://127.0.0.1:{port}" for port in self.rasa_ports]
+
+
+def main() -> int:
+    """Starts the cluster on RASA_PORT and RASA_PORT+1, prints where it is, waits for Ctrl-C."""
+    settings = get_settings()
+    work_dir = PROJECT_ROOT / "var" / "cluster"
+    ports = [settings.rasa_port, settings.rasa_port + 1]
+    try:
+        with Cluster(work_dir / "postgres", ports, settings.actions_port, work_dir / "logs") as cluster:
+            print(
+                "\nThe assistant runs as two replicas sharing PostgreSQL and Redis locks:\n"
+                + "".join(f"  REST: {url}/webhooks/rest/webhook\n" for url in cluster.urls())
+                + f"  tracker store: {cluster.database_url}\n  logs: {work_dir / 'logs'}\n"
+                + "Press Ctrl-C to stop.",
+                flush=True,
+            )
+            services = [cluster.postgres, cluster.redis, cluster.actions, *cluster.replicas]
+            while all(service.running for service in services):
+                time.sleep(1)
+            print("A service stopped unexpectedly; stopping the rest.", file=sys.stderr)
+            return 1
+    except ServiceError as error:
+        print(f"Could not start: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopped.")
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""A Redis server of its own, for Rasa's ``RedisLockStore`` (one conversation, one replica at a time).
+
+``redis_server(port)`` returns a :class:`~assistant.launcher.Service` running Debian's
+``redis-server`` on loopback without persistence: the locks live for seconds, and a
+restarted Redis simply starts without any.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import redis  # type: ignore[import-untyped]
+
+from assistant.launcher import Service, ServiceError
+
+
+@dataclass
+class RedisService(Service):
+    """``redis-server`` on 127.0.0.1:``port``."""
+
+    port: int = 0
+
+    def wait_ready(self, timeout: float = 30.0) -> float:
+        """Waits until the server answers PING; returns the seconds waited."""
+        started = time.monotonic()
+        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1)
+        while time.monotonic() - started < timeout:
+            if self.process is not None and self.process.poll() is not None:
+                raise ServiceError(f"{self.name} exited with {self.process.returncode}{self._log_tail()}")
+            try:
+                if client.ping():
+                    return time.monotonic() - started
+            except redis.RedisError:
+                time.sleep(0.1)
+        raise ServiceError(f"{self.name} not ready after {timeout:.0f} s{self._log_tail()}")
+
+
+def redis_server(port: int, log_path: Optional[Path] = None) -> RedisService:
+    """Returns a Redis server on loopback ``port``, without persistence (not started yet).
+
+    Raises:
+        ServiceError: If ``redis-server`` is not installed (scripts/system-deps.sh installs it).
+
+    """
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise ServiceError("redis-server not found; run scripts/system-deps.sh (apt package redis-server)")
+    command = [
+        binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        "--protected-mode", "yes",
+    ]  # fmt: skip
+    return RedisService(
+        name=f"Redis :{port}",
+        command=command,
+        ready_url=f"redis://127.0.0.1:{port}/0",
+        log_path=log_path,
+        port=port,
+    )
