@@ -151,14 +151,19 @@ def curve(outcomes: Sequence[Outcome], topics: Iterable[str]) -> List[Dict[str, 
     return points
 
 
-def best_point(points: Sequence[Dict[str, float]], min_oos_recall: float = 0.9) -> Dict[str, float]:
+def best_point(
+    points: Sequence[Dict[str, float]], min_oos_recall: float = 0.9, tolerance: float = 0.005
+) -> Dict[str, float]:
     """Returns the curve point to configure.
 
-    Out-of-scope recall at least ``min_oos_recall`` first, then the best in-scope
-    accuracy, then macro-F1, then the lowest thresholds.
+    Among the points with out-of-scope recall at least ``min_oos_recall``, those within
+    ``tolerance`` of the best in-scope accuracy; of these the one with the best
+    out-of-scope recall, then macro-F1, then the higher thresholds (the safer side).
     """
     eligible = [point for point in points if point["out_of_scope_recall"] >= min_oos_recall] or list(points)
+    top = max(point["in_scope_accuracy"] for point in eligible)
+    near_top = [point for point in eligible if point["in_scope_accuracy"] >= top - tolerance]
     return max(
-        eligible,
-        key=lambda p: (p["in_scope_accuracy"], p["macro_f1"], -p["threshold"], -p["ambiguity_threshold"]),
+        near_top,
+        key=lambda p: (p["out_of_scope_recall"], p["macro_f1"], p["threshold"], p["ambiguity_threshold"]),
     )
