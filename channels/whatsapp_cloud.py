@@ -228,7 +228,7 @@ class WhatsAppCloudInput(InputChannel):
             return response.text("Forbidden: missing or invalid X-Hub-Signature-256", status=403)
         try:
             notification = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
             return response.text("The body must be JSON", status=400)
         if not isinstance(notification, dict):
             return response.text("The body must be a JSON object", status=400)

@@ -45,7 +45,8 @@ def sender_id(phone_number: str, key: str) -> str:
     Only the digits count, so ``whatsapp:+60 12-345`` (Twilio) and ``6012345`` (Meta)
     are the same patient.
     """
-    digits = "".join(char for char in phone_number if char.isdigit())
+    # ASCII digits only: other scripts' digits (Arabic-Indic, say) are not in phone numbers.
+    digits = "".join(char for char in phone_number if char in "0123456789")
     digest = hmac.new(key.encode("utf-8"), digits.encode("ascii"), hashlib.sha256).hexdigest()
     return f"wa-{digest}"
 
