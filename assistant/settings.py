@@ -85,7 +85,7 @@ class Settings(BaseSettings):
 
     # Performance and resilience of the Rasa server (docs/performance.md).
     # Events of a conversation loaded per message (assistant/tracker_store.py).
-    tracker_window_events: int = Field(default=60, env="TRACKER_WINDOW_EVENTS")
+    tracker_window_events: int = Field(default=30, env="TRACKER_WINDOW_EVENTS")
     # SQLite tracker store only: NORMAL survives a server crash, FULL also a power cut
     # (an fsync per message).
     sqlite_synchronous: str = Field(default="NORMAL", env="SQLITE_SYNCHRONOUS")

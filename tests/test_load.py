@@ -12,6 +12,8 @@ from typing import Iterator, List, Tuple
 import pytest
 import requests
 
+from assistant import messages
+from assistant.clinic import get_clinic
 from assistant.launcher import ServiceGroup, free_port
 from assistant.postgres import PostgresService, postgres_server
 from bench.loadtest import CHANNELS, LoadResult, load, stored_events
@@ -87,3 +89,15 @@ def test_postgres_restart_loses_no_acknowledged_message(
     stored = [text for kind, text, _ in stored_events(url, sender)[sender] if kind == "user"]
     assert stored == acknowledged == questions[:3] + questions[4:7]
     assert running.group.first_dead() is None
+
+
+def test_a_conversation_longer_than_the_loaded_window_keeps_its_context(bot: RunningBot) -> None:
+    # 8 answered questions are well over TRACKER_WINDOW_EVENTS events; the topic slot and
+    # the rules still see the last turns.
+    sender, questions = "long-window", topic_questions()
+    for question in questions[:8]:
+        assert bot.send(sender, question)
+    replies = bot.send(sender, "tell me more")
+    assert replies[0]["text"] == messages.text("tell_me_more", "en")
+    greeting = bot.send(sender, "hello")
+    assert greeting[0]["text"] == messages.text("greet", "en", clinic=get_clinic().name)
