@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     sqlite_synchronous: str = Field(default="NORMAL", env="SQLITE_SYNCHRONOUS")
     # Longest wait for the action server before the patient gets "can't look that up".
     action_timeout_s: float = Field(default=1.5, env="ACTION_TIMEOUT_S")
+    # Messages handled at once by one Rasa server; more wait their turn (assistant/admission.py).
+    max_concurrent_messages: int = Field(default=8, env="MAX_CONCURRENT_MESSAGES")
     # Off only to measure stock Rasa (make bench): the Rasa server then runs as plain `rasa run`.
     rasa_hooks: bool = Field(default=True, env="RASA_HOOKS")
 

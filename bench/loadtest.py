@@ -21,12 +21,15 @@ from typing import Dict, Iterator, List, Tuple
 
 import sqlalchemy as sa
 
+from assistant import messages
 from assistant.launcher import ServiceGroup, action_server, free_port, rasa_server
 from assistant.settings import PROJECT_ROOT, get_settings
 from bench.socketio_traffic import socketio_users
 from bench.traffic import Run, conversation_script, topic_questions, virtual_users
 
 CHANNELS = ("rest", "socketio")
+# A healthy action server never leads to the "can't look that up" apology.
+APOLOGIES = tuple(messages.text("action_unavailable", language) for language in messages.LANGUAGES)
 
 
 @dataclass
@@ -105,6 +108,9 @@ def check_store(
         users, bots = users + len(user_texts), bots + len(bot_events)
         if user_texts != script:
             problems.append(f"{sender}: {len(user_texts)} of {len(script)} messages stored, or out of order")
+        apologies = sum(text.startswith(APOLOGIES) for text, _ in bot_events)
+        if apologies:
+            problems.append(f"{sender}: {apologies} apologies instead of answers (action call failed)")
         parts = sum(delivered_parts(channel, text, buttons) for text, buttons in bot_events)
         if parts != received[sender]:
             problems.append(f"{sender}: replies stored make {parts} messages, {received[sender]} received")

@@ -50,7 +50,11 @@ async def converse_socketio(
         return
     for index, message in enumerate(script):
         started = time.perf_counter()
-        await client.emit(USER_EVENT, {"message": message, "session_id": session_id})
+        try:
+            await client.emit(USER_EVENT, {"message": message, "session_id": session_id})
+        except socketio.exceptions.SocketIOError as failure:
+            run.samples.append(Sample(session_id, index, 0.0, 0, 0, type(failure).__name__))
+            continue
         received: List[Dict[str, Any]] = []
         error, finished = "", started
         try:

@@ -1,0 +1,148 @@
+"""The hostile-input corpus on the socket.io channel: answers or polite refusals, never a crash."""
+
+from __future__ import annotations
+
+import json
+import queue
+from typing import Any, Iterator, List
+from urllib.parse import urlsplit
+
+import pytest
+
+from assistant import messages
+from assistant.clinic import get_clinic
+from assistant.settings import get_settings
+from channels.socketio import rejection_text
+from tests.channels.test_socketio import Chat, Message
+from tests.conftest import RunningBot
+from tests.hostile import corpus
+from tests.hostile.corpus import ACCEPT, EITHER, REJECT, Text
+
+pytestmark = pytest.mark.servers
+SESSION = "hostile-socketio"
+TEXTS = corpus.texts()
+# Every text goes through REST and WhatsApp; over socket.io (one NLU pass and a polling
+# round trip more per case) two of each category keep the suite within CI's time.
+SAMPLE = [text for text in TEXTS if [t.category for t in TEXTS[: TEXTS.index(text)]].count(text.category) < 2]
+# Payloads of the wrong shape for the user_uttered event.
+PAYLOADS: List[Any] = [
+    None, 42, "hello", [], ["message"], {}, {"message": 42}, {"message": None},
+    {"message": ["hi"]}, {"message": {"text": "hi"}}, {"message": "y" * 20_000},
+]  # fmt: skip
+SOCKET_PATH = "/socket.io/?EIO=4&transport=polling"
+WAIT_S, QUIET_S = 60.0, 3.0
+
+
+@pytest.fixture(scope="module")
+def chat(bot: RunningBot) -> Iterator[Chat]:
+    client = Chat(bot)
+    assert client.join(SESSION) == SESSION
+    yield client
+    client.close()
+
+
+GREETINGS = {messages.text("greet", language, clinic=get_clinic().name) for language in ("en", "ms")}
+
+
+def is_greeting(message: Message) -> bool:
+    """The greeting, in whichever language the conversation has switched to."""
+    return message.get("text") in GREETINGS
+
+
+def replies_to(bot: RunningBot, data: Any, session: str) -> List[Message]:
+    """Sends ``data`` on a socket of its own; returns the bot's messages in reply.
+
+    A reply ends with the message carrying buttons, or when nothing more comes for a few
+    seconds (a refusal is one message). Each case has its own socket and session, so no
+    reply can be mistaken for another case's.
+    """
+    chat = Chat(bot)
+    try:
+        chat.join(session)
+        chat.emit(data)
+        replies: List[Message] = []
+        try:
+            while not (replies and replies[-1].get("quick_replies")):
+                replies.append(chat.received.get(timeout=QUIET_S if replies else WAIT_S))
+        except queue.Empty:
+            pass
+        return replies
+    finally:
+        chat.close()
+
+
+def oversized(data: Any) -> bool:
+    """Whether a long-polling POST of ``data`` exceeds the server's body limit (it gets 413)."""
+    return len(json.dumps(data)) > get_settings().request_max_bytes // 2
+
+
+def test_oversized_message_is_dropped_and_the_server_goes_on(bot: RunningBot) -> None:
+    throwaway = Chat(bot)
+    throwaway.join("hostile-oversized")
+    throwaway.emit({"session_id": "hostile-oversized", "message": "z" * 200_000})
+    throwaway.close()
+    fresh = Chat(bot)
+    try:
+        fresh.join("hostile-after-oversized")
+        fresh.emit({"session_id": "hostile-after-oversized", "message": "/greet"})
+        assert fresh.wait_for(is_greeting)
+    finally:
+        fresh.close()
+
+
+@pytest.mark.parametrize("text", SAMPLE, ids=[text.id for text in SAMPLE])
+def test_hostile_message(bot: RunningBot, text: Text) -> None:
+    if oversized({"message": text.value}):
+        pytest.skip("over the body limit: test_oversized_message_is_dropped_and_the_server_goes_on")
+    session = f"hostile-sio-{text.id}"
+    replies = replies_to(bot, {"session_id": session, "message": text.value}, session)
+    refusal = rejection_text(text.value)
+    refused = any(reply.get("text") == refusal for reply in replies)
+    if text.message == ACCEPT:
+        assert replies and not refused, replies[:2]
+    elif text.message == REJECT:
+        assert refused, replies[:2]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS, ids=[f"payload-{i}" for i in range(len(PAYLOADS))])
+def test_wrong_payloads_get_a_polite_refusal(bot: RunningBot, payload: Any) -> None:
+    replies = replies_to(bot, payload, "hostile-sio-payload")
+    assert len(replies) == 1 and replies[0]["text"] == rejection_text(None), replies
+
+
+@pytest.fixture(scope="module")
+def joiner(bot: RunningBot) -> Iterator[Chat]:
+    client = Chat(bot)
+    yield client
+    client.close()
+
+
+@pytest.mark.parametrize("text", SAMPLE, ids=[text.id for text in SAMPLE])
+def test_hostile_session_ids(joiner: Chat, text: Text) -> None:
+    if oversized({"session_id": text.value}):
+        pytest.skip("over the body limit: test_oversized_message_is_dropped_and_the_server_goes_on")
+    confirmed = joiner.join(text.value)
+    if text.sender == ACCEPT:
+        assert confirmed == text.value
+    elif text.sender in (REJECT, EITHER):
+        assert confirmed != text.value or text.sender == EITHER
+
+
+RAW = corpus.raw_requests()
+
+
+@pytest.mark.parametrize("request_spec", RAW, ids=[raw.id for raw in RAW])
+def test_hostile_http_on_the_socket_path(bot: RunningBot, request_spec: corpus.RawRequest) -> None:
+    address = urlsplit(bot.rasa_url)
+    raw = corpus.fill(request_spec, SOCKET_PATH, "127.0.0.1", b'40{"sid":"x"}')
+    status = corpus.send_raw(address.hostname or "127.0.0.1", address.port or 80, raw)
+    assert status < 500, f"{request_spec.id}: {status}"
+
+
+def test_still_answering_after_the_corpus(bot: RunningBot, chat: Chat) -> None:
+    assert bot.group.first_dead() is None
+    chat.emit({"session_id": SESSION, "message": "what is muscle atrophy"})
+    assert any(
+        reply.get("quick_replies")
+        for reply in chat.wait_for(lambda message: bool(message.get("quick_replies")))
+    )
