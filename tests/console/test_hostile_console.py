@@ -1,0 +1,92 @@
+"""The hostile-input corpus (tests/hostile/corpus.yml) on the staff console: never a 5xx.
+
+Each text is tried as login username and password, as every conversation filter and as
+the ``next`` redirect target; raw bodies go to the login form and abusive raw requests to
+its path. Afterwards the console still signs staff in and lists conversations.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from tests.console.conftest import STAFF, Console
+from tests.hostile import corpus
+from tests.hostile.corpus import Text
+
+pytestmark = pytest.mark.servers
+TEXTS = corpus.texts()
+BODIES = corpus.bodies()
+RAW = corpus.raw_requests()
+FILTERS = ("q", "from", "to", "channel", "topic", "page", "flag")
+
+
+def _safe(value: str) -> str:
+    """requests cannot send lone surrogates; a browser would send U+FFFD."""
+    return value.encode("utf-8", "replace").decode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def staff(console: Console) -> Iterator[requests.Session]:
+    session = console.login(*STAFF)
+    yield session
+    session.close()
+
+
+@pytest.mark.parametrize("text", TEXTS, ids=[text.id for text in TEXTS])
+def test_hostile_login(console: Console, text: Text) -> None:
+    session = console.session()
+    token = console.token(session, "/login")
+    value = _safe(text.value)
+    response = session.post(
+        f"{console.url}/login",
+        data={"username": value, "password": value, "csrf_token": token},
+        params={"next": value[:2000]},
+        allow_redirects=False,
+        timeout=60,
+    )
+    assert response.status_code < 500, f"{text.id}: {response.status_code}"
+    assert response.status_code != 302, "a hostile login must not succeed"
+
+
+@pytest.mark.parametrize("text", TEXTS, ids=[text.id for text in TEXTS])
+def test_hostile_filters(console: Console, staff: requests.Session, text: Text) -> None:
+    value = _safe(text.value)[:4000]
+    response = staff.get(f"{console.url}/conversations", params=dict.fromkeys(FILTERS, value), timeout=60)
+    assert response.status_code < 500, f"{text.id}: {response.status_code}"
+
+
+@pytest.mark.parametrize("body", BODIES, ids=[body.id for body in BODIES])
+def test_hostile_login_bodies(console: Console, body: corpus.Body) -> None:
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    response = requests.post(f"{console.url}/login", data=body.data, headers=headers, timeout=60)
+    assert 400 <= response.status_code < 500, f"{body.id}: {response.status_code}"
+
+
+# Open findings for the console's owner (reported): waitress answers 501 to a
+# Transfer-Encoding other than chunked, and Flask/werkzeug 500 to a Host header with an
+# over-long label. The console is loopback-only behind nginx, which refuses both first.
+KNOWN = {"transfer-encoding-gzip", "transfer-encoding-twice", "host-huge"}
+RAW_CASES = [
+    pytest.param(raw, marks=pytest.mark.xfail(reason="console HTTP server, reported", strict=False))
+    if raw.id in KNOWN
+    else raw
+    for raw in RAW
+]
+
+
+@pytest.mark.parametrize("request_spec", RAW_CASES, ids=[raw.id for raw in RAW])
+def test_hostile_http_on_the_login_path(console: Console, request_spec: corpus.RawRequest) -> None:
+    address = urlsplit(console.url)
+    raw = corpus.fill(request_spec, "/login", "127.0.0.1", b"username=a&password=b")
+    status = corpus.send_raw(address.hostname or "127.0.0.1", address.port or 80, raw)
+    assert status < 500, f"{request_spec.id}: {status}"
+
+
+def test_still_serving_after_the_corpus(console: Console) -> None:
+    assert console.service.running
+    session = console.login(*STAFF)
+    assert session.get(f"{console.url}/conversations", timeout=60).status_code == 200
