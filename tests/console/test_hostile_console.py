@@ -18,7 +18,9 @@ from tests.hostile import corpus
 from tests.hostile.corpus import Text
 
 pytestmark = pytest.mark.servers
-TEXTS = corpus.texts()
+# Every text goes through REST and WhatsApp; a console login hashes a password, so the
+# console gets two texts of each category to stay within CI's time.
+TEXTS = corpus.sample()
 BODIES = corpus.bodies()
 RAW = corpus.raw_requests()
 FILTERS = ("q", "from", "to", "channel", "topic", "page", "flag")
