@@ -32,10 +32,10 @@ from channels.whatsapp_common import (
     MessageHandler,
     Outbox,
     RecentIds,
+    channel_status,
+    configured_values,
     last_turn,
-    log_configuration,
     not_configured,
-    read_credentials,
     sender_id,
 )
 from channels.whatsapp_text import Button, chosen_payload, numbered_options, split_text
@@ -147,12 +147,8 @@ class TwilioWhatsAppInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
         """Builds the channel from ``credentials.yml``; unconfigured when a value is empty."""
-        values, missing = read_credentials(credentials, _VARIABLES)
-        log_configuration(PROVIDER, WEBHOOK_PATH, missing)
-        if missing:
-            return cls(None)
-        api_base_url = str((credentials or {}).get("api_base_url") or "").strip() or TWILIO_API_DEFAULT
-        return cls(TwilioConfig(api_base_url=api_base_url, **values))
+        values = configured_values(PROVIDER, WEBHOOK_PATH, credentials, _VARIABLES, TWILIO_API_DEFAULT)
+        return cls(None if values is None else TwilioConfig(**values))
 
     def __init__(self, config: Optional[TwilioConfig]) -> None:
         """Serves ``config``'s account, or answers 503 when it is None."""
@@ -167,7 +163,7 @@ class TwilioWhatsAppInput(InputChannel):
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
-            return not_configured(PROVIDER) if self.config is None else response.json({"status": "ok"})
+            return channel_status(PROVIDER, self.config is not None)
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

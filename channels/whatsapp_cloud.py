@@ -40,10 +40,10 @@ from channels.whatsapp_common import (
     MessageHandler,
     Outbox,
     RecentIds,
+    channel_status,
+    configured_values,
     last_turn,
-    log_configuration,
     not_configured,
-    read_credentials,
     sender_id,
 )
 from channels.whatsapp_text import (
@@ -177,12 +177,8 @@ class WhatsAppCloudInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
         """Builds the channel from ``credentials.yml``; unconfigured when a value is empty."""
-        values, missing = read_credentials(credentials, _VARIABLES)
-        log_configuration(PROVIDER, WEBHOOK_PATH, missing)
-        if missing:
-            return cls(None)
-        api_base_url = str((credentials or {}).get("api_base_url") or "").strip() or WHATSAPP_API_DEFAULT
-        return cls(CloudConfig(api_base_url=api_base_url, **values))
+        values = configured_values(PROVIDER, WEBHOOK_PATH, credentials, _VARIABLES, WHATSAPP_API_DEFAULT)
+        return cls(None if values is None else CloudConfig(**values))
 
     def __init__(self, config: Optional[CloudConfig]) -> None:
         """Serves ``config``'s number, or answers 503 when it is None."""
@@ -197,7 +193,7 @@ class WhatsAppCloudInput(InputChannel):
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
-            return not_configured(PROVIDER) if self.config is None else response.json({"status": "ok"})
+            return channel_status(PROVIDER, self.config is not None)
 
         @webhook.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:

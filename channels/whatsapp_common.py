@@ -74,6 +74,31 @@ def log_configuration(provider: str, path: str, missing: Sequence[str]) -> None:
         logger.info("%s is configured: webhook at %s.", provider, path)
 
 
+def configured_values(
+    provider: str,
+    path: str,
+    credentials: Optional[Mapping[str, Any]],
+    variables: Mapping[str, str],
+    default_api_base_url: str,
+) -> Optional[Dict[str, str]]:
+    """Returns a channel's credential values plus ``api_base_url``, or None when one is unset.
+
+    Logs the channel's one start-up line either way.
+    """
+    values, missing = read_credentials(credentials, variables)
+    log_configuration(provider, path, missing)
+    if missing:
+        return None
+    api_base_url = str((credentials or {}).get("api_base_url") or "").strip()
+    values["api_base_url"] = api_base_url or default_api_base_url
+    return values
+
+
+def channel_status(provider: str, configured: bool) -> HTTPResponse:
+    """Returns a webhook's status route answer: ok, or 503 while not configured."""
+    return response.json({"status": "ok"}) if configured else not_configured(provider)
+
+
 def not_configured(provider: str) -> HTTPResponse:
     """Returns the 503 a webhook answers while its channel is not configured."""
     return response.json({"error": f"{provider} is not configured"}, status=503)
