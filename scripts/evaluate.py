@@ -1,9 +1,16 @@
-"""Evaluates the trained NLU model on the held-out set in tests/nlu_eval (`make eval`).
+"""Evaluates the trained NLU model on the sets it was never trained on (`make eval`).
 
-Prints per-intent precision/recall/F1, macro-F1, in-scope accuracy, out-of-scope recall,
-Malay in-scope accuracy, the confusion pairs and the fallback-threshold curve, and writes
-them to reports/nlu_eval.json and reports/nlu_eval.md. `crossval` runs Rasa's 5-fold
-cross-validation on the training data and summarises it (`make crossval`).
+Two sets, both kept out of the training data by tests/test_nlu_data.py:
+
+- ``eval`` (tests/nlu_eval): the blind held-out set the targets apply to. Its authors
+  never saw the training data, and its errors are not read to write training data.
+- ``dev`` (tests/nlu_dev): the development set, whose errors were read to improve the
+  training data and the pipeline, so its figures are optimistic.
+
+For each set it prints per-intent precision/recall/F1, macro-F1, in-scope accuracy,
+out-of-scope recall, Malay in-scope accuracy, the confusion pairs and the fallback-threshold
+curve, and writes them to reports/nlu_<set>.json and reports/nlu_<set>.md. `crossval` runs
+Rasa's 5-fold cross-validation on the training data and summarises it (`make crossval`).
 """
 
 from __future__ import annotations
@@ -27,8 +34,16 @@ from assistant.launcher import BIN_DIR
 from assistant.settings import PROJECT_ROOT, child_environment
 from scripts.nlu_metrics import FALLBACK, Outcome, best_point, curve, score
 
-EVAL_DIR = PROJECT_ROOT / "tests" / "nlu_eval"
-EVAL_FILES = {"en": EVAL_DIR / "english.yml", "ms": EVAL_DIR / "malay.yml"}
+LANGUAGE_FILES = (("en", "english"), ("ms", "malay"))
+EVALUATION_SETS: Dict[str, Dict[str, Path]] = {
+    name: {language: PROJECT_ROOT / "tests" / folder / f"{stem}.yml" for language, stem in LANGUAGE_FILES}
+    for name, folder in (("eval", "nlu_eval"), ("dev", "nlu_dev"))
+}
+EVAL_FILES = EVALUATION_SETS["eval"]
+SET_TITLES = {
+    "eval": "tests/nlu_eval: blind held-out set, never trained on",
+    "dev": "tests/nlu_dev: development set, never trained on, errors read while writing data",
+}
 REPORTS = PROJECT_ROOT / "reports"
 TARGETS = {
     "in_scope_accuracy": 0.95,
@@ -67,12 +82,13 @@ async def _parse(model: Path, texts: Sequence[str]) -> Tuple[List[Dict[str, Any]
     return results, seconds, peak_rss_kib
 
 
-def run_model(model: Path) -> Tuple[List[Outcome], Dict[str, float]]:
-    """Parses every evaluation example with ``model``; returns outcomes and resource use."""
+def run_model(model: Path, files: Dict[str, Path] = EVAL_FILES) -> Tuple[List[Outcome], Dict[str, float]]:
+    """Parses every example of ``files`` (language -> path) with ``model``.
+
+    Returns the outcomes and the resources used.
+    """
     examples = [
-        (text, intent, language)
-        for language, path in EVAL_FILES.items()
-        for text, intent in load_examples(path)
+        (text, intent, language) for language, path in files.items() for text, intent in load_examples(path)
     ]
     results, seconds, peak_rss_kib = asyncio.run(_parse(model, [text for text, _, _ in examples]))
     outcomes = []
@@ -101,7 +117,7 @@ def markdown(report: Dict[str, Any]) -> str:
     """Renders the report as Markdown."""
     metrics, chosen = report["metrics"], report["chosen"]
     lines = [
-        "# NLU evaluation (tests/nlu_eval, never trained on)",
+        f"# NLU evaluation ({report['set']})",
         "",
         f"Model `{report['model']}`, {metrics['examples']} examples, FallbackClassifier threshold "
         f"{chosen['threshold']}, ambiguity threshold {chosen['ambiguity_threshold']}.",
@@ -143,14 +159,15 @@ def markdown(report: Dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def evaluate(model: Path, config: Path, out: Path) -> Dict[str, Any]:
-    """Evaluates ``model`` and writes the JSON and Markdown reports to ``out``."""
+def evaluate(model: Path, config: Path, out: Path, name: str = "eval") -> Dict[str, Any]:
+    """Evaluates ``model`` on the set ``name``; writes reports/nlu_<name>.{json,md} to ``out``."""
     topics = list(get_knowledge().topics)
-    outcomes, resources = run_model(model)
+    outcomes, resources = run_model(model, EVALUATION_SETS[name])
     threshold, ambiguity_threshold = fallback_thresholds(config)
     metrics = score(outcomes, threshold, ambiguity_threshold, topics)
     points = curve(outcomes, topics)
     report = {
+        "set": SET_TITLES[name],
         "model": str(model),
         "chosen": {"threshold": threshold, "ambiguity_threshold": ambiguity_threshold},
         "metrics": metrics,
@@ -160,14 +177,15 @@ def evaluate(model: Path, config: Path, out: Path) -> Dict[str, Any]:
         "curve": points,
     }
     out.mkdir(parents=True, exist_ok=True)
-    (out / "nlu_eval.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
-    (out / "nlu_eval.md").write_text(markdown(report))
+    (out / f"nlu_{name}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    (out / f"nlu_{name}.md").write_text(markdown(report))
     return report
 
 
 def print_summary(report: Dict[str, Any]) -> None:
     """Prints the per-intent table, the headline metrics and the confusion pairs."""
     metrics = report["metrics"]
+    print(f"== {report['set']}")
     print(f"{'intent':26} {'prec':>6} {'recall':>6} {'F1':>6} {'n':>4}")
     for intent, values in sorted(metrics["per_intent"].items()):
         print(
@@ -217,14 +235,19 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=PROJECT_ROOT / "config.yml")
     parser.add_argument("--out", type=Path, default=REPORTS)
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument(
+        "--set", dest="sets", action="append", choices=sorted(EVALUATION_SETS),
+        help="evaluation set to score (repeatable; default: dev, then eval)",
+    )  # fmt: skip
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if args.command == "crossval":
         print(json.dumps(crossval(args.config, args.out, args.folds), indent=2))
         return
-    report = evaluate(args.model, args.config, args.out)
-    print_summary(report)
-    print(f"\nwritten: {args.out / 'nlu_eval.json'}, {args.out / 'nlu_eval.md'}")
+    for name in args.sets or ["dev", "eval"]:
+        report = evaluate(args.model, args.config, args.out, name)
+        print_summary(report)
+        print(f"\nwritten: {args.out / f'nlu_{name}.json'}, {args.out / f'nlu_{name}.md'}\n")
 
 
 if __name__ == "__main__":

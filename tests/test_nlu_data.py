@@ -1,4 +1,4 @@
-"""The NLU training data and the held-out evaluation set: coverage, and no leaks between them."""
+"""The NLU training data and the sets never trained on (eval, dev): coverage, and no leaks."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from assistant.knowledge import KnowledgeBase
 from assistant.language import detect_language
 from assistant.settings import PROJECT_ROOT
-from scripts.evaluate import EVAL_FILES, load_examples
+from scripts.evaluate import EVALUATION_SETS, load_examples
 
 TRAINING_DIR = PROJECT_ROOT / "data" / "nlu"
 FAQ_TOPICS = ("prevention", "reversibility", "recovery_time", "permanent_disability", "physiotherapy_role")
@@ -37,9 +37,9 @@ def training() -> List[Tuple[str, str]]:
     return examples(*sorted(TRAINING_DIR.glob("*.yml")))
 
 
-@pytest.fixture(scope="module")
-def evaluation() -> Dict[str, List[Tuple[str, str]]]:
-    return {language: examples(path) for language, path in EVAL_FILES.items()}
+@pytest.fixture(scope="module", params=sorted(EVALUATION_SETS))
+def evaluation(request: pytest.FixtureRequest) -> Dict[str, List[Tuple[str, str]]]:
+    return {language: examples(path) for language, path in EVALUATION_SETS[request.param].items()}
 
 
 def test_no_evaluation_text_is_in_the_training_data(
