@@ -9,14 +9,21 @@ docs/deployment.md).
 from __future__ import annotations
 
 import sys
-import time
+from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
 from typing import List, Optional, Type
 
 import psycopg2
 
-from assistant.launcher import Service, ServiceError, ServiceGroup, action_server, free_port, rasa_server
+from assistant.launcher import (
+    Service,
+    ServiceGroup,
+    action_server,
+    free_port,
+    rasa_server,
+    serve_until_interrupted,
+)
 from assistant.postgres import PostgresService, postgres_server
 from assistant.redis_server import RedisService, redis_server
 from assistant.settings import PROJECT_ROOT, get_settings
@@ -46,7 +53,7 @@ class Cluster:
         self.rasa_ports, self.actions_port, self.log_dir = rasa_ports, actions_port, log_dir
         self.replicas: List[Service] = []
         self.database_url = ""
-        self._groups: List[ServiceGroup] = []
+        self._running = ExitStack()
 
     def replica(self, port: int) -> Service:
         """Returns a Rasa replica on ``port`` sharing the cluster's database and locks."""
@@ -65,14 +72,12 @@ class Cluster:
 
     def __enter__(self) -> Cluster:
         """Starts the stores, creates the database, then the action server and the replicas."""
-        try:
-            self._groups.append(ServiceGroup([self.postgres, self.redis]).__enter__())
+        with ExitStack() as starting:
+            starting.enter_context(ServiceGroup([self.postgres, self.redis]))
             self.database_url = ensure_database(self.postgres, DATABASE)
             self.replicas = [self.replica(port) for port in self.rasa_ports]
-            self._groups.append(ServiceGroup([self.actions, *self.replicas], timeout=300).__enter__())
-        except BaseException:
-            self.stop()
-            raise
+            starting.enter_context(ServiceGroup([self.actions, *self.replicas], timeout=300))
+            self._running = starting.pop_all()
         return self
 
     def __exit__(
@@ -81,13 +86,13 @@ class Cluster:
         exc: Optional[BaseException],
         traceback: Optional[TracebackType],
     ) -> None:
-        """Stops everything."""
-        self.stop()
-
-    def stop(self) -> None:
         """Stops the replicas and the action server, then the stores."""
-        while self._groups:
-            self._groups.pop().stop()
+        self._running.close()
+
+    @property
+    def services(self) -> List[Service]:
+        """Every started service, stores first."""
+        return [self.postgres, self.redis, self.actions, *self.replicas]
 
     def urls(self) -> List[str]:
         """The replicas' base URLs."""
@@ -99,26 +104,13 @@ def main() -> int:
     settings = get_settings()
     work_dir = PROJECT_ROOT / "var" / "cluster"
     ports = [settings.rasa_port, settings.rasa_port + 1]
-    try:
-        with Cluster(work_dir / "postgres", ports, settings.actions_port, work_dir / "logs") as cluster:
-            print(
-                "\nThe assistant runs as two replicas sharing PostgreSQL and Redis locks:\n"
-                + "".join(f"  REST: {url}/webhooks/rest/webhook\n" for url in cluster.urls())
-                + f"  tracker store: {cluster.database_url}\n  logs: {work_dir / 'logs'}\n"
-                + "Press Ctrl-C to stop.",
-                flush=True,
-            )
-            services = [cluster.postgres, cluster.redis, cluster.actions, *cluster.replicas]
-            while all(service.running for service in services):
-                time.sleep(1)
-            print("A service stopped unexpectedly; stopping the rest.", file=sys.stderr)
-            return 1
-    except ServiceError as error:
-        print(f"Could not start: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\nStopped.")
-        return 0
+    return serve_until_interrupted(
+        Cluster(work_dir / "postgres", ports, settings.actions_port, work_dir / "logs"),
+        lambda cluster: "\nThe assistant runs as two replicas sharing PostgreSQL and Redis locks:\n"
+        + "".join(f"  REST: {url}/webhooks/rest/webhook\n" for url in cluster.urls())
+        + f"  tracker store: {cluster.database_url}\n  logs: {work_dir / 'logs'}\n"
+        + "Press Ctrl-C to stop.",
+    )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Dict, List, Optional, Sequence, Type
+from typing import Callable, ContextManager, Dict, List, Optional, Protocol, Sequence, Type, TypeVar
 
 import requests
 
@@ -146,6 +146,41 @@ class ServiceGroup:
     def first_dead(self) -> Optional[Service]:
         """Returns a service whose process has exited, if any."""
         return next((service for service in self.services if not service.running), None)
+
+
+class RunningServices(Protocol):
+    """Anything that exposes the services it started (a ServiceGroup, a Cluster)."""
+
+    @property
+    def services(self) -> List[Service]:
+        """The started services."""
+
+
+Running = TypeVar("Running", bound=RunningServices)
+
+
+def serve_until_interrupted(starter: ContextManager[Running], banner: Callable[[Running], str]) -> int:
+    """Starts ``starter``, prints its banner and blocks until stopped or a service dies.
+
+    Ctrl-C and SIGTERM (a process manager's stop) both stop every service before exiting:
+    without the handler SIGTERM would end this process and orphan the servers. Returns the
+    exit status: 0 when stopped, 1 if a service failed to start or died.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        with starter as running:
+            print(banner(running), flush=True)
+            while (dead := next((item for item in running.services if not item.running), None)) is None:
+                time.sleep(1)
+            print(f"{dead.name} stopped unexpectedly; stopping the rest.", file=sys.stderr)
+            return 1
+    except ServiceError as error:
+        print(f"Could not start: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopped.")
+        return 0
 
 
 def action_server(port: int, log_path: Optional[Path] = None, **environment: str) -> Service:

@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-import time
 
 from assistant.launcher import (
     BIN_DIR,
-    ServiceError,
     ServiceGroup,
     action_server,
     console_server,
     demo_server,
     rasa_server,
+    serve_until_interrupted,
 )
 from assistant.settings import PROJECT_ROOT, get_settings
 
@@ -30,29 +29,17 @@ def run_product() -> int:
         console_server(settings, settings.console_port),
         demo_server(settings.demo_port, f"http://localhost:{settings.rasa_port}"),
     ]
-    try:
-        with ServiceGroup(services) as group:
-            print(
-                "\nThe assistant is running:\n"
-                f"  REST:      curl -s -X POST http://localhost:{settings.rasa_port}/webhooks/rest/webhook "
-                '-H "Content-Type: application/json" -d \'{"sender": "me", "message": "hello"}\'\n'
-                f"  socket.io: http://localhost:{settings.rasa_port}/socket.io\n"
-                f"  actions:   http://localhost:{settings.actions_port}/health\n"
-                f"  staff console: http://localhost:{settings.console_port}/\n"
-                f"  demo page (website chat): http://localhost:{settings.demo_port}/\n"
-                "Press Ctrl-C to stop.",
-                flush=True,
-            )
-            while (dead := group.first_dead()) is None:
-                time.sleep(1)
-            print(f"{dead.name} stopped unexpectedly; stopping the rest.", file=sys.stderr)
-            return 1
-    except ServiceError as error:
-        print(f"Could not start: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\nStopped.")
-        return 0
+    return serve_until_interrupted(
+        ServiceGroup(services),
+        lambda _: "\nThe assistant is running:\n"
+        f"  REST:      curl -s -X POST http://localhost:{settings.rasa_port}/webhooks/rest/webhook "
+        '-H "Content-Type: application/json" -d \'{"sender": "me", "message": "hello"}\'\n'
+        f"  socket.io: http://localhost:{settings.rasa_port}/socket.io\n"
+        f"  actions:   http://localhost:{settings.actions_port}/health\n"
+        f"  staff console: http://localhost:{settings.console_port}/\n"
+        f"  demo page (website chat): http://localhost:{settings.demo_port}/\n"
+        "Press Ctrl-C to stop.",
+    )
 
 
 def run_shell() -> int:
