@@ -76,7 +76,7 @@ lint: $(INSTALLED) ## ruff and mypy
 shell: setup ## Talk to the assistant in the terminal (starts the action server too)
 	$(PY) scripts/run.py --shell
 
-eval: $(MODEL) ## Score the model on the held-out set tests/nlu_eval (writes reports/nlu_eval.*)
+eval: $(MODEL) ## Score the model on the development and blind sets (writes reports/nlu_dev.*, reports/nlu_eval.*)
 	$(PY) -m scripts.evaluate eval
 
 crossval: $(INSTALLED) $(SPACY_PIPELINE)/meta.json ## 5-fold cross-validation on data/nlu (slow: trains 5 times)
