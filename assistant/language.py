@@ -8,10 +8,11 @@ needs no model and no network.
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Any, Optional
 
 ENGLISH = "en"
 MALAY = "ms"
+LANGUAGES = (ENGLISH, MALAY)
 
 _MALAY_WORDS = frozenset(
     """
@@ -51,6 +52,20 @@ def _is_malay(word: str) -> bool:
         word.endswith(suffix) and word[: -len(suffix)] in _MALAY_WORDS and len(word) - len(suffix) >= 4
         for suffix in _MALAY_SUFFIXES
     )
+
+
+def page_language(metadata: Any) -> Optional[str]:
+    """Returns the page language a client sent in a message's metadata, if it is one we speak.
+
+    Args:
+        metadata: A message's metadata, as the client sent it (anything at all).
+
+    Returns:
+        ``en`` or ``ms``, or None when the metadata names no such language.
+
+    """
+    language = metadata.get("language") if isinstance(metadata, dict) else None
+    return language if isinstance(language, str) and language in LANGUAGES else None
 
 
 def detect_language(message: str, previous: Optional[str] = None) -> str:

@@ -4,8 +4,9 @@ Rasa 3.6's own ``SocketIOInput`` calls ``sio.enter_room(...)`` without ``await``
 python-socketio 5.x that is a coroutine, so with ``session_persistence`` the socket never
 joins its session's room and the bot's replies (emitted to that room) are lost. This
 channel awaits it, checks every message with :func:`assistant.inbound.clean_message`,
-answers bad input with a polite bot message, and accepts browser connections only from
-the configured origins.
+answers bad input with a polite bot message, passes on from the client's metadata only
+the page's language (``{"language": "en"|"ms"}``), and accepts browser connections only
+from the configured origins.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from socketio import AsyncServer
 
 from assistant import messages
 from assistant.inbound import RejectedMessage, clean_message, clean_sender
-from assistant.language import detect_language
+from assistant.language import detect_language, page_language
 from assistant.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,16 @@ def rejection_text(raw: Any) -> str:
     limit = get_settings().max_message_chars
     language = detect_language(raw[:limit]) if isinstance(raw, str) else "en"
     return messages.text("message_rejected", language, limit=str(limit))
+
+
+def metadata_to_pass_on(metadata: Any) -> Optional[Dict[str, str]]:
+    """Returns the metadata to pass on with a message: the page's language, if valid.
+
+    The metadata is client input and Rasa stores it with the message, so anything else in
+    it (other keys, another value, a JSON string) is dropped.
+    """
+    language = page_language(metadata)
+    return {"language": language} if language else None
 
 
 def session_id_from(data: Any) -> str:
@@ -124,14 +135,13 @@ class CheckedSocketIOInput(SocketIOInput):
                     logger.info("Rejected a socket.io message sent outside its session")
                     await reject(sid, raw)
                     return
-            metadata = data.get(self.metadata_key)
             await on_new_message(
                 UserMessage(
                     text,
                     SocketIOOutput(sio, self.bot_message_evt),
                     sender_id,
                     input_channel=self.name(),
-                    metadata=metadata if isinstance(metadata, dict) else None,
+                    metadata=metadata_to_pass_on(data.get(self.metadata_key)),
                 )
             )
 

@@ -13,13 +13,15 @@ def make_tracker(
     entities: Optional[List[Dict[str, Any]]] = None,
     ranking: Optional[List[Dict[str, Any]]] = None,
     slots: Optional[Dict[str, Any]] = None,
+    metadata: Optional[Any] = None,
 ) -> Tracker:
-    """Returns a tracker whose latest message has the given NLU result."""
+    """Returns a tracker whose latest message has the given NLU result (and metadata)."""
     latest_message = {
         "text": text,
         "intent": {"name": intent, "confidence": 0.9},
         "entities": entities or [],
         "intent_ranking": ranking or [],
+        "metadata": metadata,
     }
     return Tracker(
         sender_id="test",

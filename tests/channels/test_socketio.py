@@ -61,8 +61,8 @@ def has_buttons(message: Message) -> bool:
     return bool(message.get("quick_replies"))
 
 
-def is_greeting(message: Message) -> bool:
-    return message.get("text") == messages.text("greet", "en", clinic=get_clinic().name)
+def is_greeting(message: Message, language: str = "en") -> bool:
+    return message.get("text") == messages.text("greet", language, clinic=get_clinic().name)
 
 
 def settle(chat: Chat, session_id: str) -> None:
@@ -96,6 +96,14 @@ def stored_until_greeting(bot: RunningBot, sender_id: str) -> List[str]:
     return texts
 
 
+def stored_user_metadata(bot: RunningBot, sender_id: str) -> List[Dict[str, Any]]:
+    with sqlite3.connect(bot.tracker_db) as connection:
+        rows = connection.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", (sender_id,)
+        ).fetchall()
+    return [json.loads(data).get("metadata") or {} for (data,) in rows]
+
+
 def rejection(language: str = "en") -> str:
     return messages.text("message_rejected", language, limit=str(get_settings().max_message_chars))
 
@@ -107,6 +115,50 @@ def test_reply_arrives_in_the_session_room(chat: Chat) -> None:
     replies = chat.wait_for(has_buttons)
     assert is_greeting(replies[0])
     assert {"title", "payload"} <= set(replies[-1]["quick_replies"][0])
+
+
+@pytest.mark.parametrize("language", ["ms", "en"])
+def test_the_page_language_in_the_metadata_chooses_the_greetings_language(
+    chat: Chat, bot: RunningBot, language: str
+) -> None:
+    session_id = chat.join(str(uuid.uuid4()))
+    chat.emit({"session_id": session_id, "message": "/greet", "metadata": {"language": language}})
+    replies = chat.wait_for(has_buttons)
+    assert is_greeting(replies[0], language)
+    assert stored_until_greeting(bot, session_id) == ["/greet"]
+    assert stored_user_metadata(bot, session_id)[0]["language"] == language
+
+
+HOSTILE_METADATA = [
+    {"language": "<script>alert(1)</script>"},
+    {"language": "ms" * 5000},
+    {"language": ["ms"]},
+    {"language": {"$ne": None}},
+    {"language": None},
+    {"language": "MS", "other": "x" * 10_000},
+    ["ms"],
+    "x" * 10_000,
+    '{"language": "ms"}',
+    42,
+    None,
+]
+
+
+@pytest.mark.parametrize("metadata", HOSTILE_METADATA, ids=lambda metadata: repr(metadata)[:30])
+def test_hostile_metadata_is_dropped_and_gets_a_normal_reply(
+    chat: Chat, bot: RunningBot, metadata: Any
+) -> None:
+    session_id = chat.join(str(uuid.uuid4()))
+    chat.emit({"session_id": session_id, "message": "/greet", "metadata": metadata})
+    replies = chat.wait_for(has_buttons)
+    assert is_greeting(replies[0], "en")
+    assert stored_until_greeting(bot, session_id) == ["/greet"]
+    assert not {"language", "other"} & set(stored_user_metadata(bot, session_id)[0])
+    with sqlite3.connect(bot.tracker_db) as connection:
+        rows = connection.execute("SELECT data FROM events WHERE sender_id = ?", (session_id,)).fetchall()
+    stored = " ".join(data for (data,) in rows)  # every event: the message, the session's slots
+    for trace in ("<script>", "x" * 100, "ms" * 50, "$ne", '\\"language'):
+        assert trace not in stored
 
 
 def test_the_same_session_id_continues_the_same_conversation_after_reconnecting(bot: RunningBot) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 from pathlib import Path
 from typing import Any, Dict, Literal, Tuple
 
@@ -184,11 +186,24 @@ def test_motion_stops_when_the_user_prefers_reduced_motion(browser: Browser, dem
     assert names["reduce"] == ["none", "none"]
 
 
-def test_the_malay_page_has_malay_controls_and_a_malay_greeting(watched: Page, demo_url: str) -> None:
+def test_the_malay_page_has_malay_controls_and_a_malay_greeting(
+    watched: Page, demo_url: str, bot: RunningBot
+) -> None:
     watched.goto(f"{demo_url}?lang=ms")
     watched.get_by_role("button", name=re.compile("^Tanya kami")).click()
     expect(watched.get_by_label("Soalan anda")).to_be_visible()
     expect(watched.locator(".sc-msg-bot p").first).to_have_text(greeting("ms"))
+    # The page's language travels as metadata with every message: the stored greeting is
+    # "/greet" on both pages, no Malay word the patient never typed.
+    conversation = session_id(watched)
+    assert stored_once_answered(bot, conversation, "/greet") == ["/greet"]
+    ask(watched, "ok")
+    assert stored_once_answered(bot, conversation, "ok") == ["/greet", "ok"]
+    with sqlite3.connect(bot.tracker_db) as connection:
+        rows = connection.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", (conversation,)
+        ).fetchall()
+    assert [json.loads(data)["metadata"]["language"] for (data,) in rows] == ["ms", "ms"]
 
 
 def test_readable_at_360_px_with_a_screenshot(

@@ -3,6 +3,7 @@
 
 import { io, Socket } from "socket.io-client";
 import { QuickReply } from "./store";
+import { Language } from "./strings";
 
 export type Status = "connecting" | "online" | "reconnecting";
 
@@ -41,7 +42,12 @@ export class Connection {
   private everOnline = false;
   private ready = false;
 
-  constructor(server: string, sessionId: string, private readonly events: ConnectionEvents) {
+  constructor(
+    server: string,
+    sessionId: string,
+    private readonly language: Language,
+    private readonly events: ConnectionEvents,
+  ) {
     this.sessionId = sessionId;
     // Rasa serves socket.io at /socket.io and speaks Engine.IO 4 (socket.io-client 3/4).
     this.socket = io(server, {
@@ -81,9 +87,12 @@ export class Connection {
     }
   }
 
+  /** Sends a message with the page's language as metadata: the bot answers a message
+   *  whose text does not show its language ("/greet", "ok") in the page's. */
   send(message: string): boolean {
     if (!this.ready) return false;
-    this.socket.emit("user_uttered", { message, session_id: this.sessionId });
+    const metadata = { language: this.language };
+    this.socket.emit("user_uttered", { message, session_id: this.sessionId, metadata });
     return true;
   }
 }

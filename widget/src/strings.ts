@@ -25,7 +25,6 @@ export interface Strings {
   call: string;
   website: string;
   notice: string;
-  greeting: string;
 }
 
 const STRINGS: Record<Language, Strings> = {
@@ -51,8 +50,6 @@ const STRINGS: Record<Language, Strings> = {
     call: "Call {value}",
     website: "Visit {value}",
     notice: "Answers quote our article. General information, not a diagnosis.",
-    // Sent, not shown, on the first opening: the greeting answers in this language.
-    greeting: "/greet",
   },
   ms: {
     launcher: "Tanya kami",
@@ -76,8 +73,6 @@ const STRINGS: Record<Language, Strings> = {
     call: "Hubungi {value}",
     website: "Layari {value}",
     notice: "Jawapan memetik artikel kami. Maklumat umum, bukan diagnosis.",
-    // The bot detects the language from the text, and "/greet" has none: a Malay greeting.
-    greeting: "salam",
   },
 };
 

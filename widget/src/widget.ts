@@ -11,6 +11,8 @@ import css from "./styles.css";
 const TYPING_TIMEOUT_MS = 30000;
 const RECONNECTED_NOTICE_MS = 3000;
 const COUNTER_FROM = 100; // Characters left at which the counter appears.
+// Sent, not shown, on the first opening; the page's language travels as metadata.
+const GREETING = "/greet";
 
 function stylesheet(root: ShadowRoot): void {
   // A constructed stylesheet is not inline style, so a strict CSP (style-src 'self') allows it.
@@ -47,7 +49,7 @@ export class ChatWidget {
   constructor(private readonly config: Config) {
     this.text = strings(config.language);
     this.store = new Store(config.server);
-    this.connection = new Connection(config.server, this.store.state.sessionId, {
+    this.connection = new Connection(config.server, this.store.state.sessionId, config.language, {
       status: (status) => this.setStatus(status),
       session: (sessionId) => this.onSession(sessionId),
       message: (message) => this.onBotMessage(message),
@@ -235,7 +237,7 @@ export class ChatWidget {
 
   private onSession(sessionId: string): void {
     this.store.update({ sessionId });
-    if (!this.store.state.greeted && this.connection.send(this.text.greeting)) {
+    if (!this.store.state.greeted && this.connection.send(GREETING)) {
       this.store.update({ greeted: true });
       this.showTyping(true);
     }
