@@ -15,19 +15,12 @@ from typing import Dict, List, Tuple
 
 from assistant.launcher import BIN_DIR
 from assistant.settings import PROJECT_ROOT, child_environment
-
-EVAL_DIR = PROJECT_ROOT / "tests" / "nlu_eval"
+from scripts.evaluate import EVAL_FILES, load_examples
 
 
 def examples() -> List[Tuple[str, str]]:
-    """Returns (text, intent) for every example of the evaluation files."""
-    from rasa.shared.nlu.training_data.loading import load_data
-
-    pairs = []
-    for path in sorted(EVAL_DIR.glob("*.yml")):
-        for message in load_data(str(path)).intent_examples:
-            pairs.append((message.get("text"), message.get("intent")))
-    return pairs
+    """Returns (text, intent) for every example of the blind evaluation set."""
+    return [pair for path in EVAL_FILES.values() for pair in load_examples(path)]
 
 
 async def score(model: Path) -> Dict[str, float]:
