@@ -145,7 +145,12 @@ class ServiceGroup:
 
     def first_dead(self) -> Optional[Service]:
         """Returns a service whose process has exited, if any."""
-        return next((service for service in self.services if not service.running), None)
+        return first_dead(self.services)
+
+
+def first_dead(services: Sequence[Service]) -> Optional[Service]:
+    """Returns the first of ``services`` whose process has exited, if any."""
+    return next((service for service in services if not service.running), None)
 
 
 class RunningServices(Protocol):
@@ -171,7 +176,7 @@ def serve_until_interrupted(starter: ContextManager[Running], banner: Callable[[
     try:
         with starter as running:
             print(banner(running), flush=True)
-            while (dead := next((item for item in running.services if not item.running), None)) is None:
+            while (dead := first_dead(running.services)) is None:
                 time.sleep(1)
             print(f"{dead.name} stopped unexpectedly; stopping the rest.", file=sys.stderr)
             return 1
