@@ -2,7 +2,8 @@
 
 The classifier is right about emergencies most of the time, but "most" is not enough for
 "I feel like ending my life" or "the bleeding won't stop". ``RedFlagClassifier`` runs
-after the FallbackClassifier and, when the message contains a phrase of red_flags.yml,
+after the FallbackClassifier and, when the message contains a phrase of red_flags.yml or
+tells one of its warning signs (say, sudden numbness of one side),
 sets the intent to ``emergency`` with confidence 1.0, so the rules answer with the way to
 urgent care (999) instead of a quote or "I can't answer that".
 """
@@ -10,9 +11,10 @@ urgent care (999) instead of a quote or "I can't answer that".
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -28,22 +30,63 @@ EMERGENCY = "emergency"
 DEFAULT_PHRASES_FILE = PROJECT_ROOT / "red_flags.yml"
 
 
+@dataclass(frozen=True)
+class Sign:
+    """A warning sign told in the patient's own words: every group, close together."""
+
+    name: str
+    within: int
+    groups: Tuple[re.Pattern[str], ...]
+
+    def found_in(self, text: str) -> bool:
+        """Whether one alternative of every group occurs within ``within`` characters."""
+        spans = [[match.start() for match in group.finditer(text)] for group in self.groups]
+        if not all(spans):
+            return False
+        # For each place the first group matches, look for every other group nearby.
+        return any(
+            all(any(abs(start - anchor) <= self.within for start in starts) for starts in spans[1:])
+            for anchor in spans[0]
+        )
+
+
+@dataclass(frozen=True)
+class RedFlags:
+    """The phrases and the signs of red_flags.yml, compiled."""
+
+    phrases: re.Pattern[str]
+    signs: Tuple[Sign, ...]
+
+
+def _alternation(alternatives: Iterable[str]) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(f"(?:{item})" for item in alternatives) + r")\b", re.IGNORECASE)
+
+
 @lru_cache(maxsize=4)
-def red_flag_pattern(path: Path = DEFAULT_PHRASES_FILE) -> re.Pattern[str]:
-    """Compiles every phrase of ``path`` (lists per language) into one whole-word pattern."""
-    phrases = [
-        phrase for group in yaml.safe_load(path.read_text(encoding="utf-8")).values() for phrase in group
-    ]
-    return re.compile(r"\b(?:" + "|".join(f"(?:{phrase})" for phrase in phrases) + r")\b", re.IGNORECASE)
+def load_red_flags(path: Path = DEFAULT_PHRASES_FILE) -> RedFlags:
+    """Compiles the phrases (lists per language) and the signs of ``path``."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    phrases = [phrase for group in data["phrases"].values() for phrase in group]
+    signs = tuple(
+        Sign(
+            name=sign["name"], within=int(sign["within"]), groups=tuple(_alternation(g) for g in sign["all"])
+        )
+        for sign in data.get("signs") or []
+    )
+    return RedFlags(phrases=_alternation(phrases), signs=signs)
 
 
 def red_flag(text: str, path: Path = DEFAULT_PHRASES_FILE) -> Optional[str]:
-    """Returns the red-flag phrase ``text`` contains, if any.
+    """Returns the red-flag phrase, or the name of the warning sign, that ``text`` contains.
 
     Curly apostrophes (U+2019, as phones type them) are folded to straight ones first.
     """
-    match = red_flag_pattern(path).search(text.replace("\u2019", "'"))
-    return match.group(0) if match else None
+    folded = text.replace("\u2019", "'")
+    flags = load_red_flags(path)
+    match = flags.phrases.search(folded)
+    if match:
+        return match.group(0)
+    return next((sign.name for sign in flags.signs if sign.found_in(folded)), None)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -58,7 +101,7 @@ class RedFlagClassifier(GraphComponent):
     def __init__(self, phrases_file: Path) -> None:
         """Compiles the phrases once, so a broken file fails at model load, not mid-chat."""
         self.phrases_file = phrases_file
-        red_flag_pattern(phrases_file)
+        load_red_flags(phrases_file)
 
     @classmethod
     def create(

@@ -1,13 +1,17 @@
 """Evaluates the trained NLU model on the sets it was never trained on (`make eval`).
 
-Two sets, both kept out of the training data by tests/test_nlu_data.py:
+Four sets, all kept out of the training data by tests/test_nlu_data.py:
 
 - ``eval`` (tests/nlu_eval): the blind held-out set the targets apply to. Its authors
   never saw the training data, and its errors are not read to write training data.
 - ``dev`` (tests/nlu_dev): the development set, whose errors were read to improve the
   training data and the pipeline, so its figures are optimistic.
 
-For each set it prints per-intent precision/recall/F1, macro-F1, in-scope accuracy,
+- ``real-dev`` and ``real-test`` (tests/nlu_real): real patients' questions, reworded one
+  by one from public pages, split by page; the test split is frozen and its errors are
+  never read. Scored per kind of text, language and intent (scripts/real_metrics.py).
+
+For the synthetic sets it prints per-intent precision/recall/F1, macro-F1, in-scope accuracy,
 out-of-scope recall, Malay in-scope accuracy, the confusion pairs and the fallback-threshold
 curve, and writes them to reports/nlu_<set>.json and reports/nlu_<set>.md. `crossval` runs
 Rasa's 5-fold cross-validation on the training data and summarises it (`make crossval`).
@@ -32,7 +36,10 @@ from assistant.inbound import clean_message
 from assistant.knowledge import get_knowledge
 from assistant.launcher import BIN_DIR
 from assistant.settings import PROJECT_ROOT, child_environment
+from scripts import real_report
 from scripts.nlu_metrics import FALLBACK, Outcome, best_point, curve, score
+from scripts.real_corpus import SPLIT_FILES, load_split
+from scripts.real_metrics import HEADLINE, RealOutcome
 
 LANGUAGE_FILES = (("en", "english"), ("ms", "malay"))
 EVALUATION_SETS: Dict[str, Dict[str, Path]] = {
@@ -40,9 +47,12 @@ EVALUATION_SETS: Dict[str, Dict[str, Path]] = {
     for name, folder in (("eval", "nlu_eval"), ("dev", "nlu_dev"))
 }
 EVAL_FILES = EVALUATION_SETS["eval"]
+REAL_SETS = {"real-dev": SPLIT_FILES["dev"], "real-test": SPLIT_FILES["test"]}
 SET_TITLES = {
     "eval": "tests/nlu_eval: blind held-out set, never trained on",
     "dev": "tests/nlu_dev: development set, never trained on, errors read while writing data",
+    "real-dev": "tests/nlu_real/dev.yml: real questions, development split, errors read",
+    "real-test": "tests/nlu_real/test.yml: real questions, frozen test split, errors never read",
 }
 REPORTS = PROJECT_ROOT / "reports"
 TARGETS = {
@@ -91,22 +101,70 @@ def run_model(model: Path, files: Dict[str, Path] = EVAL_FILES) -> Tuple[List[Ou
         (text, intent, language) for language, path in files.items() for text, intent in load_examples(path)
     ]
     results, seconds, peak_rss_kib = asyncio.run(_parse(model, [text for text, _, _ in examples]))
-    outcomes = []
-    for (text, intent, language), result in zip(examples, results, strict=True):
-        # The FallbackClassifier only prepends nlu_fallback; the classifier's ranking stays.
-        ranking = [
-            (item["name"], float(item["confidence"]))
-            for item in result.get("intent_ranking") or []
-            if item["name"] != FALLBACK
-        ]
-        outcomes.append(Outcome(text=text, gold=intent, language=language, ranking=ranking))
+    outcomes = [
+        Outcome(text=text, gold=intent, language=language, ranking=_ranking(result))
+        for (text, intent, language), result in zip(examples, results, strict=True)
+    ]
+    return outcomes, _resources(seconds, peak_rss_kib)
+
+
+def _ranking(result: Dict[str, Any]) -> List[Tuple[str, float]]:
+    # The FallbackClassifier only prepends nlu_fallback; the classifier's ranking stays.
+    return [
+        (item["name"], float(item["confidence"]))
+        for item in result.get("intent_ranking") or []
+        if item["name"] != FALLBACK
+    ]
+
+
+def _resources(seconds: Sequence[float], peak_rss_kib: int) -> Dict[str, float]:
     milliseconds = sorted(1000 * value for value in seconds)
-    resources = {
+    return {
         "latency_ms_median": round(statistics.median(milliseconds), 1),
         "latency_ms_p95": round(milliseconds[int(0.95 * (len(milliseconds) - 1))], 1),
         "peak_rss_mib": round(peak_rss_kib / 1024),
     }
-    return outcomes, resources
+
+
+def run_real(model: Path, path: Path) -> Tuple[List[RealOutcome], Dict[str, float]]:
+    """Parses every real question of the split file ``path`` with ``model``."""
+    items = load_split(path)
+    results, seconds, peak_rss_kib = asyncio.run(_parse(model, [item.text for item in items]))
+    outcomes = [
+        RealOutcome(
+            text=item.text, labels=item.labels, kind=item.kind, language=item.lang, ranking=_ranking(result)
+        )
+        for item, result in zip(items, results, strict=True)
+    ]
+    return outcomes, _resources(seconds, peak_rss_kib)
+
+
+def evaluate_real(model: Path, config: Path, out: Path, name: str) -> Dict[str, Any]:
+    """Scores ``model`` on a real-question split; writes reports/nlu_<name>.{json,md} to ``out``."""
+    outcomes, resources = run_real(model, REAL_SETS[name])
+    report = real_report.build(
+        name, SET_TITLES[name], outcomes, fallback_thresholds(config), get_knowledge().topics, resources
+    )
+    report["model"] = str(model)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"nlu_{name}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    (out / f"nlu_{name}.md").write_text(real_report.markdown(report))
+    return report
+
+
+def print_real_summary(report: Dict[str, Any]) -> None:
+    """Prints a real-question split's headline figures, per kind and per language."""
+    metrics = report["metrics"]
+    print(f"== {report['set']}: {metrics['items']} items")
+    for key in HEADLINE:
+        target = report["targets"].get(key)
+        print(f"{key:30} {metrics[key]:.4f}" + (f"  (target {target})" if target is not None else ""))
+    for group in ("per_kind", "per_language"):
+        print(
+            f"{group:30} " + ", ".join(f"{k} {v['top1']:.3f} (n={v['n']})" for k, v in metrics[group].items())
+        )
+    for key, value in report["resources"].items():
+        print(f"{key:30} {value}")
 
 
 def _row(*cells: object) -> str:
@@ -236,17 +294,19 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPORTS)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument(
-        "--set", dest="sets", action="append", choices=sorted(EVALUATION_SETS),
-        help="evaluation set to score (repeatable; default: dev, then eval)",
+        "--set", dest="sets", action="append", choices=[*sorted(EVALUATION_SETS), *REAL_SETS],
+        help="evaluation set to score (repeatable; default: dev, eval, real-dev, real-test)",
     )  # fmt: skip
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if args.command == "crossval":
         print(json.dumps(crossval(args.config, args.out, args.folds), indent=2))
         return
-    for name in args.sets or ["dev", "eval"]:
-        report = evaluate(args.model, args.config, args.out, name)
-        print_summary(report)
+    for name in args.sets or ["dev", "eval", *REAL_SETS]:
+        if name in REAL_SETS:
+            print_real_summary(evaluate_real(args.model, args.config, args.out, name))
+        else:
+            print_summary(evaluate(args.model, args.config, args.out, name))
         print(f"\nwritten: {args.out / f'nlu_{name}.json'}, {args.out / f'nlu_{name}.md'}\n")
 
 

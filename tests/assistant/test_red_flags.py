@@ -13,6 +13,7 @@ from rasa.shared.nlu.training_data.message import Message
 from assistant.red_flags import DEFAULT_PHRASES_FILE, RedFlagClassifier, red_flag
 from assistant.settings import PROJECT_ROOT
 from scripts.evaluate import EVALUATION_SETS, load_examples
+from scripts.real_corpus import SPLIT_FILES, load_split
 from tests.conftest import RunningBot
 
 
@@ -30,7 +31,26 @@ from tests.conftest import RunningBot
         "suami saya tiba-tiba sesak nafas",
     ],
 )
-def test_red_flags_fire_in_english_and_malay(text: str) -> None:
+def test_red_flag_phrases_fire_in_english_and_malay(text: str) -> None:
+    assert red_flag(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My husband is 58 and fit. This morning he suddenly felt his left arm and leg go weak, "
+        "he says it is nothing, should we wait and see if physio helps?",
+        "a week ago my feet started tingling, now the numbness is spreading up to my knees and my "
+        "hands are weak too, is this muscle atrophy?",
+        "my father couldn't lift his right arm all of a sudden at dinner, is it a pinched nerve?",
+        "her face looks droopy on one side and her speech is slurring since lunch",
+        "sciatica for years, but since yesterday I can't feel my groin and I can't control my bladder",
+        "grandma fell in the bathroom and can't get up, she is so thin now",
+        "tiba-tiba tangan dan kaki sebelah kiri ayah lemah pagi tadi",
+        "mak jatuh dalam bilik air, kepala terhantuk dan dia asyik muntah",
+    ],
+)
+def test_warning_signs_told_inside_a_story_fire(text: str) -> None:
     assert red_flag(text)
 
 
@@ -38,6 +58,10 @@ def test_red_flags_fire_in_english_and_malay(text: str) -> None:
     "text",
     [
         "is muscle atrophy reversible",
+        "I have had numbness in my left hand for two years since my neck injury, will the muscle come back?",
+        "my left calf is weaker than the right since the back surgery last year",
+        "my dad fell last year and broke his hip, he has lost so much muscle since",
+        "twitching all over for months, worried about ALS, doctor says benign",
         "my legs are weak after bed rest",
         "otot saya mengecil",
         "I'm dying to know more",
@@ -51,12 +75,21 @@ def _examples(paths: List[Path]) -> List[Tuple[str, str]]:
     return [pair for path in paths for pair in load_examples(path)]
 
 
-def test_no_red_flag_fires_on_any_other_intent_of_the_training_and_held_out_sets() -> None:
+def test_no_red_flag_fires_on_any_other_intent_of_the_written_training_and_held_out_sets() -> None:
     # Every phrase pre-empts the answer to any question containing it; keep that cost at zero here.
-    paths = sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml"))
+    paths = [
+        path for path in sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml")) if path != SPLIT_FILES["train"]
+    ]
     paths += [path for files in EVALUATION_SETS.values() for path in files.values()]
     fired = [(text, intent) for text, intent in _examples(paths) if intent != "emergency" and red_flag(text)]
     assert fired == []
+
+
+def test_red_flags_raise_at_most_two_percent_false_alarms_on_real_posts_of_the_training_split() -> None:
+    # Real stories mention old strokes and breathlessness; the rate, not zero, is the target there.
+    # (make eval reports the rate on the held-out splits, docs/nlu.md.)
+    calm = [item.text for item in load_split(SPLIT_FILES["train"]) if item.intent != "emergency"]
+    assert sum(bool(red_flag(text)) for text in calm) / len(calm) <= 0.02
 
 
 def test_the_classifier_puts_emergency_first_and_keeps_the_rest_of_the_ranking() -> None:
@@ -82,7 +115,7 @@ def test_the_classifier_puts_emergency_first_and_keeps_the_rest_of_the_ranking()
 
 def test_a_broken_phrases_file_fails_when_the_model_loads(tmp_path: Path) -> None:
     broken = tmp_path / "red_flags.yml"
-    broken.write_text("english:\n  - (unclosed\n")
+    broken.write_text("phrases:\n  english:\n    - (unclosed\n")
     with pytest.raises(re.error):
         RedFlagClassifier(broken)
 

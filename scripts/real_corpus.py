@@ -1,0 +1,224 @@
+"""The corpus of real patients' questions: each item reworded from one question on one page.
+
+Items live in three Rasa NLU files with each example's provenance as metadata (``url``,
+``kind``, ``lang``, and ``alt_labels`` where two labels are equally right):
+
+- ``data/nlu/real_questions.yml``: the training split;
+- ``tests/nlu_real/dev.yml``: the development split (never trained on; errors read);
+- ``tests/nlu_real/test.yml``: the frozen test split (never trained on; errors never read
+  while writing data; scored once per data round).
+
+The split is by source page, so no page feeds both training and a held-out split. A page
+already in the corpus keeps its split; a new page's split comes from a hash of its address.
+``add`` brings in a file of new items (docs/nlu.md describes the form); ``counts`` prints the
+provenance counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Sequence, Tuple
+
+import yaml
+
+from assistant.settings import PROJECT_ROOT
+
+SPLIT_FILES: Dict[str, Path] = {
+    "train": PROJECT_ROOT / "data" / "nlu" / "real_questions.yml",
+    "dev": PROJECT_ROOT / "tests" / "nlu_real" / "dev.yml",
+    "test": PROJECT_ROOT / "tests" / "nlu_real" / "test.yml",
+}
+HELD_OUT = ("dev", "test")
+KINDS = ("user_post", "faq_heading", "title")
+LANGUAGES = ("en", "ms", "mixed")
+# Share of new pages per split, by the first byte of the address's hash.
+TEST_SHARE, DEV_SHARE = 0.30, 0.20
+BANNED_SITES = ("synapse.com.my",)
+HEADER = {
+    "train": "Real patients' questions, training split: each reworded from one question on its page.",
+    "dev": "Real patients' questions, development split (never trained on): scripts/real_corpus.py.",
+    "test": "Real patients' questions, FROZEN test split: never trained on, errors never read (docs/nlu.md).",
+}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One reworded real question and where it comes from."""
+
+    text: str
+    intent: str
+    url: str
+    kind: str
+    lang: str
+    alt_labels: Tuple[str, ...] = field(default=())
+
+    @property
+    def labels(self) -> Tuple[str, ...]:
+        """The intent and its equally right alternatives."""
+        return (self.intent, *self.alt_labels)
+
+
+def normalise(text: str) -> str:
+    """Lower case, punctuation and whitespace folded: "What is it?!" == "what is it"."""
+    return " ".join(re.sub(r"[^\w\s]|_", " ", text.lower()).split())
+
+
+def page_split(url: str) -> str:
+    """The split a new page goes to, stable for its address."""
+    share = hashlib.sha256(url.strip().encode("utf-8")).digest()[0] / 256
+    if share < TEST_SHARE:
+        return "test"
+    return "dev" if share < TEST_SHARE + DEV_SHARE else "train"
+
+
+def validate(item: Item, intents: Iterable[str]) -> List[str]:
+    """Returns what is wrong with ``item`` (nothing when it is fit for the corpus)."""
+    known = set(intents)
+    problems = []
+    if not item.text.strip():
+        problems.append("empty text")
+    if not re.match(r"https?://", item.url) or any(site in item.url for site in BANNED_SITES):
+        problems.append(f"bad source address {item.url!r}")
+    if item.kind not in KINDS:
+        problems.append(f"kind {item.kind!r}")
+    if item.lang not in LANGUAGES:
+        problems.append(f"lang {item.lang!r}")
+    problems += [f"unknown label {label!r}" for label in item.labels if label not in known]
+    return problems
+
+
+def load_split(path: Path) -> List[Item]:
+    """Reads one split file."""
+    if not path.exists():
+        return []
+    items = []
+    for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+        for example in block.get("examples") or []:
+            metadata = example.get("metadata") or {}
+            items.append(
+                Item(
+                    text=str(example["text"]).strip(),
+                    intent=str(block["intent"]),
+                    url=str(metadata.get("url", "")),
+                    kind=str(metadata.get("kind", "")),
+                    lang=str(metadata.get("lang", "")),
+                    alt_labels=tuple(metadata.get("alt_labels") or ()),
+                )
+            )
+    return items
+
+
+def load_corpus() -> Dict[str, List[Item]]:
+    """Reads every split."""
+    return {name: load_split(path) for name, path in SPLIT_FILES.items()}
+
+
+def _example(item: Item) -> Dict[str, Any]:
+    metadata: Dict[str, Any] = {"url": item.url, "kind": item.kind, "lang": item.lang}
+    if item.alt_labels:
+        metadata["alt_labels"] = list(item.alt_labels)
+    return {"text": item.text, "metadata": metadata}
+
+
+def write_split(name: str, items: Sequence[Item]) -> None:
+    """Writes one split as Rasa NLU YAML, grouped by intent, provenance as metadata."""
+    by_intent: Dict[str, List[Item]] = {}
+    for item in sorted(items, key=lambda item: (item.intent, item.url, item.text)):
+        by_intent.setdefault(item.intent, []).append(item)
+    document = {
+        "version": "3.1",
+        "nlu": [
+            {"intent": intent, "examples": [_example(item) for item in group]}
+            for intent, group in by_intent.items()
+        ],
+    }
+    path = SPLIT_FILES[name]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
+    path.write_text(f"# {HEADER[name]}\n{body}", encoding="utf-8")
+
+
+def read_new_items(path: Path) -> List[Item]:
+    """Reads a file of new items: a YAML list of text, intent, alt_labels, url, kind, lang."""
+    return [
+        Item(
+            text=" ".join(str(entry["text"]).split()),
+            intent=str(entry["intent"]),
+            url=str(entry["url"]).strip(),
+            kind=str(entry["kind"]),
+            lang=str(entry["lang"]),
+            alt_labels=tuple(label for label in entry.get("alt_labels") or () if label != entry["intent"]),
+        )
+        for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    ]
+
+
+def add(paths: Sequence[Path], intents: Iterable[str]) -> Counter[str]:
+    """Adds new items to the corpus: pages keep their split, duplicates are dropped.
+
+    Returns how many items went where (and how many were refused, by reason).
+    """
+    corpus = load_corpus()
+    split_of_page = {item.url: name for name, items in corpus.items() for item in items}
+    seen = {normalise(item.text) for items in corpus.values() for item in items}
+    outcome: Counter[str] = Counter()
+    known = list(intents)
+    for path in paths:
+        for item in read_new_items(path):
+            problems = validate(item, known)
+            if problems:
+                outcome[f"refused: {problems[0]}"] += 1
+                continue
+            if normalise(item.text) in seen:
+                outcome["refused: duplicate text"] += 1
+                continue
+            seen.add(normalise(item.text))
+            split = split_of_page.setdefault(item.url, page_split(item.url))
+            corpus[split].append(item)
+            outcome[split] += 1
+    for name, items in corpus.items():
+        write_split(name, items)
+    return outcome
+
+
+def counts(corpus: Dict[str, List[Item]]) -> Dict[str, Counter[str]]:
+    """Provenance counts: items per split, kind, language, and pages per split."""
+    every = [item for items in corpus.values() for item in items]
+    return {
+        "items per split": Counter({name: len(items) for name, items in corpus.items()}),
+        "pages per split": Counter(
+            {name: len({item.url for item in items}) for name, items in corpus.items()}
+        ),
+        "kind": Counter(item.kind for item in every),
+        "language": Counter(item.lang for item in every),
+        "intent": Counter(item.intent for item in every),
+        "sites": Counter(re.sub(r"^https?://(www\.)?([^/]+).*$", r"\2", item.url) for item in every),
+    }
+
+
+def main() -> None:
+    """Parses the command line: ``add FILE...`` or ``counts``."""
+    from assistant.knowledge import get_knowledge
+
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    adding = commands.add_parser("add", help="add new items (YAML lists) to the corpus")
+    adding.add_argument("files", nargs="+", type=Path)
+    commands.add_parser("counts", help="print the provenance counts")
+    args = parser.parse_args()
+    if args.command == "add":
+        domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+        print(dict(add(args.files, [*get_knowledge().topics, *domain["intents"]])))
+    for title, counter in counts(load_corpus()).items():
+        print(f"{title}: {dict(counter.most_common())}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""Scores the model on real patients' questions: the figures issue #11 sets targets for.
+
+Pure functions over (labels, ranking) pairs, like scripts/nlu_metrics.py, so the fallback
+thresholds can be replayed without retraining. An item is right when the final intent is
+its label or one of its ``alt_labels``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, List, Sequence, Tuple
+
+from scripts.nlu_metrics import AMBIGUITY_THRESHOLDS, FALLBACK, OUT_OF_SCOPE, THRESHOLDS, Ranking, decide
+
+EMERGENCY = "emergency"
+# The clarifying question offers this many topics as buttons (actions/fallback.py).
+OFFERED = 3
+TARGETS = {
+    "in_scope_top1": 0.85,
+    "in_scope_answered_or_offered": 0.95,
+    "user_post_in_scope_top1": 0.80,
+    "out_of_scope_handled": 0.90,
+    "red_flag_sensitivity": 0.95,
+    "red_flag_false_alarm_rate": 0.02,
+}
+
+
+@dataclass(frozen=True)
+class RealOutcome:
+    """One real question, its labels and provenance, and the model's ranking."""
+
+    text: str
+    labels: Tuple[str, ...]
+    kind: str
+    language: str
+    ranking: Ranking
+
+    @property
+    def gold(self) -> str:
+        """The primary label."""
+        return self.labels[0]
+
+    @property
+    def in_scope(self) -> bool:
+        """Whether the article answers it (neither out of scope nor an emergency)."""
+        return self.gold not in (OUT_OF_SCOPE, EMERGENCY)
+
+
+def offered(ranking: Ranking, topics: Iterable[str], limit: int = OFFERED) -> List[str]:
+    """The topics the clarifying question offers as buttons, best first."""
+    known = set(topics)
+    ranked = sorted(ranking, key=lambda pair: pair[1], reverse=True)
+    return [name for name, _ in ranked if name in known][:limit]
+
+
+def _share(flags: Sequence[bool]) -> float:
+    return round(sum(flags) / len(flags), 4) if flags else 0.0
+
+
+def _group_top1(
+    outcomes: Sequence[RealOutcome], predicted: Sequence[str], key: Callable[[RealOutcome], str]
+) -> Dict[str, Dict[str, float]]:
+    groups: Dict[str, List[bool]] = defaultdict(list)
+    for outcome, intent in zip(outcomes, predicted, strict=True):
+        if outcome.in_scope:
+            groups[key(outcome)].append(intent in outcome.labels)
+    return {name: {"n": len(flags), "top1": _share(flags)} for name, flags in sorted(groups.items())}
+
+
+def score_real(
+    outcomes: Sequence[RealOutcome], threshold: float, ambiguity_threshold: float, topics: Iterable[str]
+) -> Dict[str, Any]:
+    """Returns the real-question figures for one pair of fallback thresholds."""
+    topic_list = list(topics)
+    predicted = [decide(outcome.ranking, threshold, ambiguity_threshold) for outcome in outcomes]
+    pairs = list(zip(outcomes, predicted, strict=True))
+    in_scope = [(outcome, intent) for outcome, intent in pairs if outcome.in_scope]
+    top1 = [intent in outcome.labels for outcome, intent in in_scope]
+    answered_or_offered = [
+        intent in outcome.labels
+        or (
+            intent == FALLBACK
+            and any(label in offered(outcome.ranking, topic_list) for label in outcome.labels)
+        )
+        for outcome, intent in in_scope
+    ]
+    urgent = [intent == EMERGENCY for outcome, intent in pairs if outcome.gold == EMERGENCY]
+    false_alarms = [intent == EMERGENCY for outcome, intent in pairs if outcome.gold != EMERGENCY]
+    per_intent: Dict[str, List[bool]] = defaultdict(list)
+    for outcome, intent in pairs:
+        per_intent[outcome.gold].append(
+            intent in (OUT_OF_SCOPE, FALLBACK) if outcome.gold == OUT_OF_SCOPE else intent in outcome.labels
+        )
+    return {
+        "threshold": threshold,
+        "ambiguity_threshold": ambiguity_threshold,
+        "items": len(outcomes),
+        "in_scope_items": len(in_scope),
+        "in_scope_top1": _share(top1),
+        "in_scope_answered_or_offered": _share(answered_or_offered),
+        "in_scope_fallback_rate": _share([intent == FALLBACK for _, intent in in_scope]),
+        "user_post_in_scope_top1": _share(
+            [intent in outcome.labels for outcome, intent in in_scope if outcome.kind == "user_post"]
+        ),
+        "out_of_scope_handled": _share(
+            [intent in (OUT_OF_SCOPE, FALLBACK) for outcome, intent in pairs if outcome.gold == OUT_OF_SCOPE]
+        ),
+        "out_of_scope_items": sum(outcome.gold == OUT_OF_SCOPE for outcome in outcomes),
+        "red_flag_sensitivity": _share(urgent),
+        "red_flag_items": len(urgent),
+        "red_flag_false_alarm_rate": _share(false_alarms),
+        "red_flag_false_alarms": sum(false_alarms),
+        "per_kind": _group_top1(outcomes, predicted, lambda outcome: outcome.kind),
+        "per_language": _group_top1(outcomes, predicted, lambda outcome: outcome.language),
+        "per_intent": {
+            intent: {"n": len(flags), "recall": _share(flags)} for intent, flags in sorted(per_intent.items())
+        },
+        "errors": [
+            {"text": outcome.text, "labels": list(outcome.labels), "predicted": intent}
+            for outcome, intent in pairs
+            if not (
+                intent in outcome.labels
+                or (outcome.gold == OUT_OF_SCOPE and intent in (OUT_OF_SCOPE, FALLBACK))
+            )
+        ],
+    }
+
+
+HEADLINE = (
+    "in_scope_top1",
+    "in_scope_answered_or_offered",
+    "user_post_in_scope_top1",
+    "out_of_scope_handled",
+    "red_flag_sensitivity",
+    "red_flag_false_alarm_rate",
+)
+
+
+def real_curve(outcomes: Sequence[RealOutcome], topics: Iterable[str]) -> List[Dict[str, float]]:
+    """The headline figures at every point of the fallback-threshold grid."""
+    topic_list = list(topics)
+    points = []
+    for ambiguity_threshold in AMBIGUITY_THRESHOLDS:
+        for threshold in THRESHOLDS:
+            metrics = score_real(outcomes, threshold, ambiguity_threshold, topic_list)
+            points.append(
+                {key: float(metrics[key]) for key in ("threshold", "ambiguity_threshold", *HEADLINE)}
+            )
+    return points

@@ -1,0 +1,87 @@
+"""The report of a real-question split: figures per kind, language and intent, the curve.
+
+The test split's report lists no wrong items: its errors are never read while writing data
+(docs/nlu.md), so only its figures are written down.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Sequence
+
+from scripts.real_metrics import HEADLINE, TARGETS, RealOutcome, real_curve, score_real
+
+SHOWS_ERRORS = {"real-dev": True, "real-test": False}
+
+
+def build(
+    name: str,
+    title: str,
+    outcomes: Sequence[RealOutcome],
+    thresholds: Sequence[float],
+    topics: Iterable[str],
+    resources: Dict[str, Any],
+) -> Dict[str, Any]:
+    """Scores ``outcomes`` at the configured thresholds and over the whole curve."""
+    topic_list = list(topics)
+    metrics = score_real(outcomes, thresholds[0], thresholds[1], topic_list)
+    if not SHOWS_ERRORS.get(name, False):
+        metrics["errors"] = f"{len(metrics['errors'])} (not listed: frozen test split)"
+    return {
+        "set": title,
+        "metrics": metrics,
+        "targets": TARGETS,
+        "resources": resources,
+        "curve": real_curve(outcomes, topic_list),
+    }
+
+
+def _row(*cells: object) -> str:
+    return "| " + " | ".join(str(cell) for cell in cells) + " |"
+
+
+def markdown(report: Dict[str, Any]) -> str:
+    """Renders a real-question report as Markdown."""
+    metrics = report["metrics"]
+    lines: List[str] = [
+        f"# Real patients' questions ({report['set']})",
+        "",
+        f"{metrics['items']} items ({metrics['in_scope_items']} in scope, "
+        f"{metrics['out_of_scope_items']} out of scope, {metrics['red_flag_items']} urgent); "
+        f"FallbackClassifier threshold {metrics['threshold']}, "
+        f"ambiguity threshold {metrics['ambiguity_threshold']}.",
+        "",
+        _row("figure", "value", "target"),
+        _row("---", "---", "---"),
+    ]
+    lines += [_row(key, metrics[key], TARGETS.get(key, "")) for key in HEADLINE]
+    lines += [
+        _row("in_scope_fallback_rate", metrics["in_scope_fallback_rate"], ""),
+        _row("red_flag_false_alarms", metrics["red_flag_false_alarms"], ""),
+    ]
+    lines += [_row(key, value, "") for key, value in report["resources"].items()]
+    for title, key in (
+        ("Per kind (in-scope top-1)", "per_kind"),
+        ("Per language (in-scope top-1)", "per_language"),
+    ):
+        lines += ["", f"## {title}", "", _row("group", "n", "top-1"), _row("---", "---", "---")]
+        lines += [_row(group, values["n"], values["top1"]) for group, values in metrics[key].items()]
+    lines += ["", "## Per intent (recall of the primary label)", "", _row("intent", "n", "recall")]
+    lines.append(_row("---", "---", "---"))
+    lines += [_row(intent, values["n"], values["recall"]) for intent, values in metrics["per_intent"].items()]
+    if isinstance(metrics["errors"], list):
+        lines += ["", "## Wrong items (labels → predicted)", ""]
+        lines += [
+            f"- {'/'.join(error['labels'])} → {error['predicted']}: “{error['text']}”"
+            for error in metrics["errors"]
+        ]
+    else:
+        lines += ["", f"Wrong items: {metrics['errors']}."]
+    lines += ["", "## Fallback threshold curve (ambiguity 0.0 and 0.2)", ""]
+    lines.append(_row("ambiguity", "threshold", *HEADLINE[:4]))
+    lines.append(_row(*["---"] * 6))
+    lines += [
+        _row(point["ambiguity_threshold"], point["threshold"], *(point[key] for key in HEADLINE[:4]))
+        for point in report["curve"]
+        if point["ambiguity_threshold"] in (0.0, 0.2)
+    ]
+    return "\n".join(lines) + "\n"

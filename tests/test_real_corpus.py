@@ -1,0 +1,98 @@
+"""The real-question corpus: provenance of every item, the page split, and no leak into training."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+import yaml
+
+from assistant.knowledge import KnowledgeBase
+from assistant.settings import PROJECT_ROOT
+from scripts.evaluate import load_examples
+from scripts.real_corpus import HELD_OUT, SPLIT_FILES, Item, add, load_corpus, normalise, page_split, validate
+
+TRAINING_FILES = sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml"))
+# The test split is frozen: this digest changes only with a deliberate new data round
+# (docs/nlu.md: the history table records every round's figures).
+FROZEN_TEST_SPLIT = PROJECT_ROOT / "tests" / "nlu_real" / "test.sha256"
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Dict[str, List[Item]]:
+    return load_corpus()
+
+
+@pytest.fixture(scope="module")
+def intents(knowledge: KnowledgeBase) -> List[str]:
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    return [*knowledge.topics, *domain["intents"]]
+
+
+def test_every_item_has_a_source_address_a_kind_a_language_and_known_labels(
+    corpus: Dict[str, List[Item]], intents: List[str]
+) -> None:
+    problems = [(item.text[:60], validate(item, intents)) for items in corpus.values() for item in items]
+    assert [problem for problem in problems if problem[1]] == []
+
+
+def test_the_corpus_is_as_large_and_as_real_as_the_issue_asks(corpus: Dict[str, List[Item]]) -> None:
+    every = [item for items in corpus.values() for item in items]
+    assert len(every) >= 600
+    assert len(corpus["test"]) >= 150
+    assert sum(item.kind == "user_post" for item in every) / len(every) >= 0.40
+    assert Counter(item.lang for item in every)["ms"] + Counter(item.lang for item in every)["mixed"] >= 30
+
+
+def test_no_page_feeds_two_splits(corpus: Dict[str, List[Item]]) -> None:
+    pages = {name: {item.url for item in items} for name, items in corpus.items()}
+    assert pages["train"] & pages["dev"] == set()
+    assert pages["train"] & pages["test"] == set()
+    assert pages["dev"] & pages["test"] == set()
+
+
+def test_no_held_out_text_or_page_is_in_any_training_file(corpus: Dict[str, List[Item]]) -> None:
+    trained_texts = {normalise(text) for path in TRAINING_FILES for text, _ in load_examples(path)}
+    trained_pages = {
+        str((example.get("metadata") or {}).get("url"))
+        for path in TRAINING_FILES
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or [])
+        for example in (block.get("examples") if isinstance(block.get("examples"), list) else [])
+    }
+    for split in HELD_OUT:
+        assert [item.text for item in corpus[split] if normalise(item.text) in trained_texts] == []
+        assert {item.url for item in corpus[split]} & trained_pages == set()
+
+
+def test_the_test_split_is_frozen() -> None:
+    digest = hashlib.sha256(SPLIT_FILES["test"].read_bytes()).hexdigest()
+    assert FROZEN_TEST_SPLIT.read_text().split()[0] == digest
+
+
+def test_adding_items_keeps_each_pages_split_and_refuses_bad_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, intents: List[str]
+) -> None:
+    files = {name: tmp_path / f"{name}.yml" for name in SPLIT_FILES}
+    monkeypatch.setattr("scripts.real_corpus.SPLIT_FILES", files)
+    new = tmp_path / "new.yml"
+    entries = [
+        {"text": f"will my calf come back {n}", "intent": "reversibility", "url": f"https://forum.example/t/{n}",
+         "kind": "user_post", "lang": "en"}
+        for n in range(40)
+    ]  # fmt: skip
+    entries.append({**entries[0], "text": "Will my calf come back 0?!"})  # same text, other punctuation
+    entries.append({**entries[1], "text": "from the clinic", "url": "https://synapse.com.my/x"})
+    entries.append({**entries[2], "text": "no such label", "intent": "weather"})
+    new.write_text(yaml.safe_dump(entries))
+
+    outcome = add([new], intents)
+
+    assert outcome["refused: duplicate text"] == 1
+    assert sum(count for reason, count in outcome.items() if reason.startswith("refused")) == 3
+    corpus = load_corpus()
+    assert sum(len(items) for items in corpus.values()) == 40
+    assert all(page_split(item.url) == name for name, items in corpus.items() for item in items)
+    assert {name for name, items in corpus.items() if items} == {"train", "dev", "test"}

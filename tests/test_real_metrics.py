@@ -1,0 +1,57 @@
+"""The arithmetic of the real-question figures: labels, alternatives, offered topics, red flags."""
+
+from __future__ import annotations
+
+from scripts.real_metrics import RealOutcome, offered, score_real
+
+TOPICS = ["reversibility", "recovery_time", "physical_therapy", "neurogenic_atrophy"]
+
+
+def outcome(labels: tuple, ranking: list, kind: str = "user_post", language: str = "en") -> RealOutcome:
+    return RealOutcome(text="x", labels=labels, kind=kind, language=language, ranking=ranking)
+
+
+def test_top1_counts_alternative_labels_and_offered_counts_the_clarifying_buttons() -> None:
+    outcomes = [
+        outcome(("reversibility",), [("reversibility", 0.9)]),
+        outcome(("physical_therapy", "recovery_time"), [("recovery_time", 0.8)], kind="title"),
+        # Below the threshold: the clarifying question offers the right topic third.
+        outcome(
+            ("neurogenic_atrophy",),
+            [("reversibility", 0.3), ("greet", 0.2), ("recovery_time", 0.2), ("neurogenic_atrophy", 0.1)],
+        ),  # fmt: skip
+        outcome(("recovery_time",), [("out_of_scope", 0.99), ("recovery_time", 0.01)], language="ms"),
+    ]
+    metrics = score_real(outcomes, 0.5, 0.0, TOPICS)
+    assert metrics["in_scope_top1"] == 0.5
+    assert metrics["in_scope_answered_or_offered"] == 0.75
+    assert metrics["user_post_in_scope_top1"] == round(1 / 3, 4)
+    assert metrics["per_kind"] == {
+        "title": {"n": 1, "top1": 1.0},
+        "user_post": {"n": 3, "top1": round(1 / 3, 4)},
+    }
+    assert metrics["per_language"]["ms"] == {"n": 1, "top1": 0.0}
+
+
+def test_out_of_scope_is_handled_by_the_fallback_too_and_red_flags_are_counted_apart() -> None:
+    outcomes = [
+        outcome(("out_of_scope",), [("out_of_scope", 0.9)]),
+        outcome(("out_of_scope",), [("reversibility", 0.2)]),
+        outcome(("out_of_scope",), [("reversibility", 0.9)]),
+        outcome(("emergency",), [("emergency", 1.0)]),
+        outcome(("emergency",), [("neurogenic_atrophy", 0.9)]),
+        outcome(("reversibility",), [("emergency", 1.0)]),
+    ]
+    metrics = score_real(outcomes, 0.5, 0.0, TOPICS)
+    assert metrics["out_of_scope_handled"] == round(2 / 3, 4)
+    assert metrics["red_flag_sensitivity"] == 0.5
+    assert metrics["red_flag_false_alarms"] == 1
+    assert metrics["red_flag_false_alarm_rate"] == 0.25
+    assert metrics["in_scope_items"] == 1
+
+
+def test_offered_lists_topics_only_best_first() -> None:
+    assert offered([("greet", 0.5), ("recovery_time", 0.2), ("reversibility", 0.3)], TOPICS) == [
+        "reversibility",
+        "recovery_time",
+    ]
