@@ -39,7 +39,7 @@ from assistant.settings import PROJECT_ROOT, child_environment
 from scripts import real_report
 from scripts.nlu_metrics import FALLBACK, Outcome, best_point, curve, score
 from scripts.real_corpus import SPLIT_FILES, load_split
-from scripts.real_metrics import HEADLINE, RealOutcome
+from scripts.real_metrics import HEADLINE, RealOutcome, red_flag_set
 
 LANGUAGE_FILES = (("en", "english"), ("ms", "malay"))
 EVALUATION_SETS: Dict[str, Dict[str, Path]] = {
@@ -165,6 +165,7 @@ def print_real_summary(report: Dict[str, Any]) -> None:
         )
     for key, value in report["resources"].items():
         print(f"{key:30} {value}")
+    print(f"best curve point: {report['best_point']}")
 
 
 def _row(*cells: object) -> str:
@@ -302,12 +303,18 @@ def main() -> None:
     if args.command == "crossval":
         print(json.dumps(crossval(args.config, args.out, args.folds), indent=2))
         return
+    real_reports = []
     for name in args.sets or ["dev", "eval", *REAL_SETS]:
         if name in REAL_SETS:
-            print_real_summary(evaluate_real(args.model, args.config, args.out, name))
+            real_reports.append(evaluate_real(args.model, args.config, args.out, name))
+            print_real_summary(real_reports[-1])
         else:
             print_summary(evaluate(args.model, args.config, args.out, name))
         print(f"\nwritten: {args.out / f'nlu_{name}.json'}, {args.out / f'nlu_{name}.md'}\n")
+    if len(real_reports) > 1:
+        flags = red_flag_set([report["metrics"] for report in real_reports])
+        print(f"== red-flag set (real posts of the held-out splits): {flags}")
+        print("   targets: sensitivity >= 0.95, false-alarm rate <= 0.02")
 
 
 if __name__ == "__main__":

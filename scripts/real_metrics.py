@@ -109,6 +109,8 @@ def score_real(
         "out_of_scope_items": sum(outcome.gold == OUT_OF_SCOPE for outcome in outcomes),
         "red_flag_sensitivity": _share(urgent),
         "red_flag_items": len(urgent),
+        "red_flag_caught": sum(urgent),
+        "calm_items": len(false_alarms),
         "red_flag_false_alarm_rate": _share(false_alarms),
         "red_flag_false_alarms": sum(false_alarms),
         "per_kind": _group_top1(outcomes, predicted, lambda outcome: outcome.kind),
@@ -148,3 +150,36 @@ def real_curve(outcomes: Sequence[RealOutcome], topics: Iterable[str]) -> List[D
                 {key: float(metrics[key]) for key in ("threshold", "ambiguity_threshold", *HEADLINE)}
             )
     return points
+
+
+def best_real_point(points: Sequence[Dict[str, float]]) -> Dict[str, float]:
+    """Returns the curve point to configure, read off the real development split.
+
+    The most real questions handled right: in-scope answered with the right topic plus
+    out-of-scope handled (each as a share, so neither side is drowned by the other's count);
+    ties go to more in-scope questions answered or offered, then to the higher thresholds.
+    """
+    return max(
+        points,
+        key=lambda p: (
+            round(p["in_scope_top1"] + p["out_of_scope_handled"], 4),
+            p["in_scope_answered_or_offered"],
+            p["threshold"],
+            p["ambiguity_threshold"],
+        ),
+    )
+
+
+def red_flag_set(reports: Sequence[Dict[str, Any]]) -> Dict[str, float]:
+    """The red-flag figures over several splits' metrics together (the held-out red-flag set)."""
+    urgent = sum(int(metrics["red_flag_items"]) for metrics in reports)
+    calm = sum(int(metrics["calm_items"]) for metrics in reports)
+    caught = sum(int(metrics["red_flag_caught"]) for metrics in reports)
+    alarms = sum(int(metrics["red_flag_false_alarms"]) for metrics in reports)
+    return {
+        "urgent": urgent,
+        "sensitivity": round(caught / urgent, 4) if urgent else 0.0,
+        "calm": calm,
+        "false_alarms": alarms,
+        "false_alarm_rate": round(alarms / calm, 4) if calm else 0.0,
+    }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Sequence
 
-from scripts.real_metrics import HEADLINE, TARGETS, RealOutcome, real_curve, score_real
+from scripts.real_metrics import HEADLINE, TARGETS, RealOutcome, best_real_point, real_curve, score_real
 
 SHOWS_ERRORS = {"real-dev": True, "real-test": False}
 
@@ -26,12 +26,14 @@ def build(
     metrics = score_real(outcomes, thresholds[0], thresholds[1], topic_list)
     if not SHOWS_ERRORS.get(name, False):
         metrics["errors"] = f"{len(metrics['errors'])} (not listed: frozen test split)"
+    points = real_curve(outcomes, topic_list)
     return {
         "set": title,
         "metrics": metrics,
         "targets": TARGETS,
         "resources": resources,
-        "curve": real_curve(outcomes, topic_list),
+        "best_point": best_real_point(points),
+        "curve": points,
     }
 
 
@@ -76,7 +78,13 @@ def markdown(report: Dict[str, Any]) -> str:
         ]
     else:
         lines += ["", f"Wrong items: {metrics['errors']}."]
-    lines += ["", "## Fallback threshold curve (ambiguity 0.0 and 0.2)", ""]
+    lines += [
+        "",
+        "## Fallback threshold curve (ambiguity 0.0 and 0.2)",
+        "",
+        f"Best point: {report['best_point']}",
+        "",
+    ]
     lines.append(_row("ambiguity", "threshold", *HEADLINE[:4]))
     lines.append(_row(*["---"] * 6))
     lines += [

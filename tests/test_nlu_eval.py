@@ -1,4 +1,4 @@
-"""A regression floor for the trained model on the held-out evaluation set.
+"""A regression floor for the trained model on the blind set and the real development split.
 
 The targets (0.95 / 0.95 / 0.90 / 0.85) are benchmarks reported by `make eval`; this
 test only catches a model that got clearly worse, so it asserts floors well below them.
@@ -10,10 +10,11 @@ from typing import Any, Dict
 
 import pytest
 
-from assistant.knowledge import KnowledgeBase
+from assistant.knowledge import KnowledgeBase, get_knowledge
 from assistant.settings import PROJECT_ROOT, get_settings
-from scripts.evaluate import fallback_thresholds, run_model
+from scripts.evaluate import REAL_SETS, fallback_thresholds, run_model, run_real
 from scripts.nlu_metrics import score
+from scripts.real_metrics import score_real
 
 
 @pytest.fixture(scope="module")
@@ -37,3 +38,18 @@ def test_out_of_scope_recall_floor(metrics: Dict[str, Any]) -> None:
 
 def test_malay_in_scope_accuracy_floor(metrics: Dict[str, Any]) -> None:
     assert metrics["malay_in_scope_accuracy"] >= 0.70
+
+
+@pytest.fixture(scope="module")
+def real_dev() -> Dict[str, Any]:
+    outcomes, _ = run_real(get_settings().model_path, REAL_SETS["real-dev"])
+    threshold, ambiguity_threshold = fallback_thresholds(PROJECT_ROOT / "config.yml")
+    return score_real(outcomes, threshold, ambiguity_threshold, get_knowledge().topics)
+
+
+def test_real_questions_floor(real_dev: Dict[str, Any]) -> None:
+    # Measured 0.645 / 0.785 / 0.824 / 0.833 (docs/nlu.md); the targets are benchmarks.
+    assert real_dev["in_scope_top1"] >= 0.50
+    assert real_dev["in_scope_answered_or_offered"] >= 0.65
+    assert real_dev["out_of_scope_handled"] >= 0.70
+    assert real_dev["red_flag_sensitivity"] >= 0.65

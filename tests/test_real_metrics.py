@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scripts.real_metrics import RealOutcome, offered, score_real
+from scripts.real_metrics import RealOutcome, best_real_point, offered, red_flag_set, score_real
 
 TOPICS = ["reversibility", "recovery_time", "physical_therapy", "neurogenic_atrophy"]
 
@@ -55,3 +55,27 @@ def test_offered_lists_topics_only_best_first() -> None:
         "reversibility",
         "recovery_time",
     ]
+
+
+def test_the_best_point_handles_the_most_real_questions_right() -> None:
+    points = [
+        {"threshold": 0.2, "ambiguity_threshold": 0.0, "in_scope_top1": 0.7, "out_of_scope_handled": 0.5,
+         "in_scope_answered_or_offered": 0.7},
+        {"threshold": 0.5, "ambiguity_threshold": 0.0, "in_scope_top1": 0.6, "out_of_scope_handled": 0.8,
+         "in_scope_answered_or_offered": 0.8},
+        {"threshold": 0.6, "ambiguity_threshold": 0.0, "in_scope_top1": 0.5, "out_of_scope_handled": 0.9,
+         "in_scope_answered_or_offered": 0.9},
+    ]  # fmt: skip
+    assert best_real_point(points)["threshold"] == 0.6
+
+
+def test_the_red_flag_set_adds_the_splits_counts_up() -> None:
+    dev = {"red_flag_items": 4, "red_flag_caught": 3, "calm_items": 100, "red_flag_false_alarms": 1}
+    test = {"red_flag_items": 6, "red_flag_caught": 6, "calm_items": 50, "red_flag_false_alarms": 2}
+    assert red_flag_set([dev, test]) == {
+        "urgent": 10,
+        "sensitivity": 0.9,
+        "calm": 150,
+        "false_alarms": 3,
+        "false_alarm_rate": 0.02,
+    }
