@@ -37,6 +37,7 @@ from channels.whatsapp_common import (
     last_turn,
     not_configured,
     sender_id,
+    stored_message_id,
 )
 from channels.whatsapp_text import Button, chosen_payload, numbered_options, split_text
 
@@ -194,8 +195,9 @@ class TwilioWhatsAppInput(InputChannel):
         job: Callable[[], Awaitable[None]]
         try:
             text = clean_message(raw)
+            stored_id = stored_message_id(message_sid, config.sender_hash_key)
             job = functools.partial(
-                self._answer, agent, on_new_message, output, conversation, text, message_sid
+                self._answer, agent, on_new_message, output, conversation, text, stored_id
             )
         except RejectedMessage:
             if not (_has_media(form) or len(raw or "") > get_settings().max_message_chars):

@@ -45,6 +45,7 @@ from channels.whatsapp_common import (
     last_turn,
     not_configured,
     sender_id,
+    stored_message_id,
 )
 from channels.whatsapp_text import (
     Button,
@@ -237,7 +238,10 @@ class WhatsAppCloudInput(InputChannel):
                 continue
             conversation = sender_id(message.number, config.sender_hash_key)
             output = WhatsAppCloudOutput(config, self.outbox, message.number)
-            job = functools.partial(self._answer, agent, on_new_message, output, conversation, message)
+            stored_id = stored_message_id(message.message_id, config.sender_hash_key)
+            job = functools.partial(
+                self._answer, agent, on_new_message, output, conversation, message, stored_id
+            )
             self.work.start(conversation, job)
         # Meta resends what is not acknowledged quickly: answer now, reply from the background.
         return response.json({"status": "received"})
@@ -249,6 +253,7 @@ class WhatsAppCloudInput(InputChannel):
         output: OutputChannel,
         conversation: str,
         message: Inbound,
+        stored_id: Optional[str],
     ) -> None:
         turn = await last_turn(agent, conversation)
         text = offered_payload(message.payload, turn.buttons) if message.kind == "choice" else None
@@ -263,7 +268,7 @@ class WhatsAppCloudInput(InputChannel):
                 return
             text = chosen_payload(text, turn.buttons) or text
         await on_new_message(
-            UserMessage(text, output, conversation, input_channel=self.name(), message_id=message.message_id)
+            UserMessage(text, output, conversation, input_channel=self.name(), message_id=stored_id)
         )
 
 

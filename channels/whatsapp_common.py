@@ -51,6 +51,18 @@ def sender_id(phone_number: str, key: str) -> str:
     return f"wa-{digest}"
 
 
+def stored_message_id(provider_id: Optional[str], key: str) -> Optional[str]:
+    """Returns what Rasa may store of a provider's message id: a keyed hash.
+
+    Meta's message ids (``wamid.…``) are base64 that decodes to the sender's number, which
+    would undo the hashed conversation id; Twilio's are hashed the same way, for one rule.
+    """
+    if not provider_id:
+        return None
+    digest = hmac.new(key.encode("utf-8"), provider_id.encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"msg-{digest[:32]}"
+
+
 def read_credentials(
     credentials: Optional[Mapping[str, Any]], variables: Mapping[str, str]
 ) -> Tuple[Dict[str, str], List[str]]:

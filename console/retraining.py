@@ -6,6 +6,7 @@ all such annotations as a Rasa NLU YAML file ready to merge into ``data/nlu/``.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -138,9 +139,16 @@ def count_by_intent(engine: Engine) -> List[Tuple[str, int]]:
         return [(intent, int(count)) for intent, count in rows]
 
 
-def _example(text: str) -> str:
-    # One line per example; "](" would start Rasa's entity markup, so it is broken up.
-    return " ".join(text.split()).replace("](", "] (")
+ENTITY_MARKUP = re.compile(r"\](?=[(\[{])")
+
+
+def example_line(text: str) -> str:
+    """Returns a patient's message as one NLU example line that Rasa reads as plain text.
+
+    Rasa reads "[text](entity)", "[text]{...}" and "[text][{...}]" as entity annotations;
+    a space after the "]" keeps them words.
+    """
+    return ENTITY_MARKUP.sub("] ", " ".join(text.split()))
 
 
 def nlu_yaml(engine: Engine) -> Tuple[str, int]:
@@ -154,7 +162,7 @@ def nlu_yaml(engine: Engine) -> Tuple[str, int]:
     examples: Dict[str, List[str]] = {}
     seen = set()
     for intent, text in rows:
-        example = _example(text)
+        example = example_line(text)
         if example and (intent, example.lower()) not in seen:
             seen.add((intent, example.lower()))
             examples.setdefault(intent, []).append(example)

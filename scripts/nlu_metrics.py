@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Sequence, Tuple
 
 from sklearn.metrics import precision_recall_fscore_support
 
@@ -127,28 +127,29 @@ def confusions(outcomes: Sequence[Outcome], predicted: Sequence[str]) -> List[Di
     ]
 
 
+def sweep(scorer: Callable[[float, float], Dict[str, Any]], keys: Sequence[str]) -> List[Dict[str, float]]:
+    """Returns ``keys`` of ``scorer(threshold, ambiguity_threshold)`` at every grid point."""
+    return [
+        {key: float(metrics[key]) for key in ("threshold", "ambiguity_threshold", *keys)}
+        for metrics in (
+            scorer(threshold, ambiguity_threshold)
+            for ambiguity_threshold in AMBIGUITY_THRESHOLDS
+            for threshold in THRESHOLDS
+        )
+    ]
+
+
 def curve(outcomes: Sequence[Outcome], topics: Iterable[str]) -> List[Dict[str, float]]:
     """Returns the headline metrics at every point of the fallback-threshold grid."""
     topic_list = list(topics)
-    points = []
-    for ambiguity_threshold in AMBIGUITY_THRESHOLDS:
-        for threshold in THRESHOLDS:
-            metrics = score(outcomes, threshold, ambiguity_threshold, topic_list)
-            points.append(
-                {
-                    key: float(metrics[key])
-                    for key in (
-                        "threshold",
-                        "ambiguity_threshold",
-                        "in_scope_accuracy",
-                        "out_of_scope_recall",
-                        "macro_f1",
-                        "malay_in_scope_accuracy",
-                        "in_scope_fallback_rate",
-                    )
-                }
-            )
-    return points
+    keys = (
+        "in_scope_accuracy",
+        "out_of_scope_recall",
+        "macro_f1",
+        "malay_in_scope_accuracy",
+        "in_scope_fallback_rate",
+    )
+    return sweep(lambda threshold, ambiguity: score(outcomes, threshold, ambiguity, topic_list), keys)
 
 
 def best_point(

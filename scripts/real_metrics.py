@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Sequence, Tuple
 
-from scripts.nlu_metrics import AMBIGUITY_THRESHOLDS, FALLBACK, OUT_OF_SCOPE, THRESHOLDS, Ranking, decide
+from scripts.nlu_metrics import FALLBACK, OUT_OF_SCOPE, Ranking, decide, sweep
 
 EMERGENCY = "emergency"
 # The clarifying question offers this many topics as buttons (actions/fallback.py).
@@ -142,14 +142,9 @@ HEADLINE = (
 def real_curve(outcomes: Sequence[RealOutcome], topics: Iterable[str]) -> List[Dict[str, float]]:
     """The headline figures at every point of the fallback-threshold grid."""
     topic_list = list(topics)
-    points = []
-    for ambiguity_threshold in AMBIGUITY_THRESHOLDS:
-        for threshold in THRESHOLDS:
-            metrics = score_real(outcomes, threshold, ambiguity_threshold, topic_list)
-            points.append(
-                {key: float(metrics[key]) for key in ("threshold", "ambiguity_threshold", *HEADLINE)}
-            )
-    return points
+    return sweep(
+        lambda threshold, ambiguity: score_real(outcomes, threshold, ambiguity, topic_list), HEADLINE
+    )
 
 
 def best_real_point(points: Sequence[Dict[str, float]]) -> Dict[str, float]:

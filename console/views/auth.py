@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import unicodedata
 from functools import wraps
 from typing import Any, Callable, Optional, TypeVar, cast
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
@@ -62,11 +64,23 @@ def record(action: str, target: str = "", detail: str = "", username: Optional[s
     audit.record(context().engine, who, action, target, detail, request.remote_addr or "")
 
 
+def same_site_path(target: Optional[str]) -> Optional[str]:
+    """Returns ``target`` when it is a path on this site, else None.
+
+    Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so
+    "/<tab>/evil.example" or "/<backslash>evil.example" would leave the site: any whitespace, control
+    character or backslash refuses the target, as do a scheme, a host and "//".
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(char.isspace() or unicodedata.category(char).startswith("C") for char in target):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
 def _safe_next(target: Optional[str]) -> str:
-    # Only paths on this site: "//host" or "/\host" would leave it.
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return url_for("dashboard.dashboard")
+    return same_site_path(target) or url_for("dashboard.dashboard")
 
 
 @blueprint.route("/login", methods=["GET", "POST"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import itertools
@@ -264,3 +265,16 @@ def test_unconfigured_channels_say_so_once_at_start(bot: RunningBot) -> None:
     assert starts >= 1
     assert log.count("WhatsApp Cloud API is not configured") == starts
     assert log.count("WhatsApp through Twilio is not configured") == starts
+
+
+def test_the_message_id_that_encodes_the_number_is_never_stored(whatsapp_bot: WhatsAppBot) -> None:
+    # Meta's ids are base64 of a small record holding the sender's wa_id.
+    number = new_number()
+    record = b"\x1c\x18\x0b" + number.encode() + b"\x15\x02\x00\x12\x18\x14" + uuid.uuid4().hex[:20].encode()
+    message_id = "wamid." + base64.b64encode(record).decode()
+    send(whatsapp_bot, number, text("hello"), message_id)
+    whatsapp_bot.provider.wait_for(number, lambda got: bool(interactive(got)))
+    whatsapp_bot.wait_stored(hashed_sender(number))
+    stored = whatsapp_bot.stored_text()
+    assert message_id not in stored and message_id[6:30] not in stored
+    assert number not in stored
