@@ -57,6 +57,17 @@ class RedFlags:
     phrases: re.Pattern[str]
     signs: Tuple[Sign, ...]
 
+    def first_in(self, text: str) -> Optional[str]:
+        """Returns the phrase, or the name of the warning sign, that ``text`` contains.
+
+        Curly apostrophes (U+2019, as phones type them) are folded to straight ones first.
+        """
+        folded = text.replace("\u2019", "'")
+        match = self.phrases.search(folded)
+        if match:
+            return match.group(0)
+        return next((sign.name for sign in self.signs if sign.found_in(folded)), None)
+
 
 def _alternation(alternatives: Iterable[str]) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(f"(?:{item})" for item in alternatives) + r")\b", re.IGNORECASE)
@@ -77,16 +88,8 @@ def load_red_flags(path: Path = DEFAULT_PHRASES_FILE) -> RedFlags:
 
 
 def red_flag(text: str, path: Path = DEFAULT_PHRASES_FILE) -> Optional[str]:
-    """Returns the red-flag phrase, or the name of the warning sign, that ``text`` contains.
-
-    Curly apostrophes (U+2019, as phones type them) are folded to straight ones first.
-    """
-    folded = text.replace("\u2019", "'")
-    flags = load_red_flags(path)
-    match = flags.phrases.search(folded)
-    if match:
-        return match.group(0)
-    return next((sign.name for sign in flags.signs if sign.found_in(folded)), None)
+    """Returns the red-flag phrase, or the name of the warning sign, that ``text`` contains."""
+    return load_red_flags(path).first_in(text)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -100,8 +103,7 @@ class RedFlagClassifier(GraphComponent):
 
     def __init__(self, phrases_file: Path) -> None:
         """Compiles the phrases once, so a broken file fails at model load, not mid-chat."""
-        self.phrases_file = phrases_file
-        load_red_flags(phrases_file)
+        self.flags = load_red_flags(phrases_file)
 
     @classmethod
     def create(
@@ -118,7 +120,7 @@ class RedFlagClassifier(GraphComponent):
         """Sets ``emergency`` first, at confidence 1.0, on every message with a red flag."""
         for message in messages:
             text = message.get(TEXT)
-            if not text or not red_flag(text, self.phrases_file):
+            if not text or not self.flags.first_in(text):
                 continue
             certain = {"name": EMERGENCY, "confidence": 1.0}
             # The classifier's other intents stay listed (for the logs) at confidence 0: the

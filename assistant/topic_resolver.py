@@ -62,15 +62,12 @@ def _term_pattern(terms: Iterable[str]) -> str:
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """The conditions vocabulary: each term's topic, and the words for muscle loss itself."""
+    """The conditions vocabulary, compiled once: each term's topic, and the muscle-loss words."""
 
     topic_by_term: Dict[str, str]
-    muscle_loss_words: Tuple[str, ...]
-
-    @property
-    def terms_pattern(self) -> re.Pattern[str]:
-        """Matches any term (cached per vocabulary)."""
-        return _compiled(tuple(self.topic_by_term))
+    topic_by_prefix: Tuple[Tuple[str, str], ...]
+    terms_pattern: re.Pattern[str]
+    muscle_loss_pattern: re.Pattern[str]
 
     def named_topics(self, text: str) -> List[str]:
         """Returns the topics of the terms ``text`` names, in order of first mention."""
@@ -83,31 +80,27 @@ class Vocabulary:
 
     def topic_for(self, words: str) -> Optional[str]:
         """Returns the topic of the term ``words`` matched (exact, or by its prefix)."""
-        key = " ".join(words.replace("-", " ").split())
+        key = _key(words)
         if key in self.topic_by_term:
             return self.topic_by_term[key]
-        for term, topic in self.topic_by_term.items():
-            if term.endswith("*") and key.startswith(term[:-1].replace("-", " ")):
-                return topic
-        return None
+        return next((topic for prefix, topic in self.topic_by_prefix if key.startswith(prefix)), None)
 
     def mentions_muscle_loss(self, text: str) -> bool:
         """Whether ``text`` talks about losing muscle or strength, in any of its words."""
-        return bool(_compiled(self.muscle_loss_words).search(_fold(text)))
-
-
-@lru_cache(maxsize=8)
-def _compiled(terms: Tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(_term_pattern(terms))
+        return bool(self.muscle_loss_pattern.search(_fold(text)))
 
 
 def _fold(text: str) -> str:
     return text.lower().replace("\u2019", "'")
 
 
+def _key(term: str) -> str:
+    return " ".join(str(term).lower().replace("-", " ").split())
+
+
 @lru_cache(maxsize=4)
 def load_vocabulary(path: Path = DEFAULT_VOCABULARY) -> Vocabulary:
-    """Reads ``conditions.yml``: type names win over category terms when both list one."""
+    """Reads and compiles ``conditions.yml``: type names win over category terms listing the same."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     topic_by_term: Dict[str, str] = {}
     for topic, languages in data["categories"].items():
@@ -119,12 +112,13 @@ def load_vocabulary(path: Path = DEFAULT_VOCABULARY) -> Vocabulary:
     about_muscle_loss += [term for terms in data["muscle_talk"].values() for term in terms]
     about_muscle_loss += [term for terms in data["types"].values() for term in terms]
     return Vocabulary(
-        topic_by_term=topic_by_term, muscle_loss_words=tuple(_key(term) for term in about_muscle_loss)
+        topic_by_term=topic_by_term,
+        topic_by_prefix=tuple(
+            (term[:-1], topic) for term, topic in topic_by_term.items() if term.endswith("*")
+        ),
+        terms_pattern=re.compile(_term_pattern(topic_by_term)),
+        muscle_loss_pattern=re.compile(_term_pattern(_key(term) for term in about_muscle_loss)),
     )
-
-
-def _key(term: str) -> str:
-    return " ".join(str(term).lower().replace("-", " ").split())
 
 
 def resolve(

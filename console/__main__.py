@@ -10,7 +10,8 @@ import waitress  # type: ignore[import-untyped]
 
 from assistant.settings import get_settings
 from console import accounts
-from console.app import context, create_app
+from console.app import create_app
+from console.context import context
 from console.indexer import Indexer
 
 INDEX_INTERVAL_SECONDS = 2.0

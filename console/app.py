@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Optional
 
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, g, render_template, request
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
 from assistant.settings import Settings, get_settings
 from console import accounts
+from console.context import ConsoleContext, context
 from console.indexer import Indexer
 from console.schema import ensure_schema, make_engine
 from console.template_helpers import register_helpers
+from console.views import admin, auth, conversations, dashboard, review
+from console.views.auth import SessionUser
 
 # Strict: only the console's own scripts, styles and images; no inline code at all.
 CONTENT_SECURITY_POLICY = (
@@ -26,20 +27,6 @@ CONTENT_SECURITY_POLICY = (
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 MIN_SECRET_LENGTH = 32
-
-
-@dataclass
-class ConsoleContext:
-    """What every view needs: settings, the database and its indexer."""
-
-    settings: Settings
-    engine: Engine
-    indexer: Indexer
-
-
-def context() -> ConsoleContext:
-    """Returns the running app's console context."""
-    return current_app.extensions["console"]  # type: ignore[no-any-return]
 
 
 def secret_key(settings: Settings) -> str:
@@ -124,8 +111,6 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
     login_manager.login_message = "Please sign in to see the console."
     login_manager.session_protection = "basic"
 
-    from console.views.auth import SessionUser
-
     @login_manager.user_loader
     def _load_user(user_id: str) -> Optional[SessionUser]:
         identifier, _, token = user_id.partition(":")
@@ -135,8 +120,6 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
         if account is None or not account.active or not secrets.compare_digest(token, account.session_token):
             return None
         return SessionUser(account)
-
-    from console.views import admin, auth, conversations, dashboard, review
 
     for blueprint in (
         auth.blueprint,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -13,6 +12,7 @@ from assistant.knowledge import KnowledgeBase
 from assistant.language import detect_language
 from assistant.settings import PROJECT_ROOT
 from scripts.evaluate import EVALUATION_SETS, load_examples
+from scripts.real_corpus import normalise
 
 TRAINING_DIR = PROJECT_ROOT / "data" / "nlu"
 FAQ_TOPICS = ("prevention", "reversibility", "recovery_time", "permanent_disability", "physiotherapy_role")
@@ -21,11 +21,6 @@ CONVERSATION_INTENTS = (
     "book_appointment", "contact_human", "emergency", "tell_me_more",
 )  # fmt: skip
 MALAY_REQUIRED = (*FAQ_TOPICS, "greet", "thank", "book_appointment", "emergency", "atrophy_symptoms")
-
-
-def normalise(text: str) -> str:
-    """Lower case, punctuation and whitespace folded: "What is it?!" == "what is it"."""
-    return " ".join(re.sub(r"[^\w\s]|_", " ", text.lower()).split())
 
 
 def examples(*paths: Path) -> List[Tuple[str, str]]:

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from console import accounts, audit
-from console.app import context
+from console.context import context
 from console.forms import USER_ACTIONS, CreateUserForm, ResetPasswordForm, UserActionForm
 from console.queries import clean_arg
 from console.views.auth import admin_required, record

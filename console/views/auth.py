@@ -11,7 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
 from console import accounts, audit
-from console.app import context
+from console.context import context
 from console.forms import ChangePasswordForm, LoginForm
 
 blueprint = Blueprint("auth", __name__)

@@ -21,7 +21,7 @@ from flask_login import current_user, login_required
 
 from assistant.knowledge import get_knowledge
 from console import retraining
-from console.app import context
+from console.context import context
 from console.exports import csv_chunks, jsonl_chunks
 from console.forms import AnnotationForm
 from console.queries import (

@@ -9,7 +9,7 @@ from flask import Blueprint, flash, render_template, request
 from flask_login import login_required
 
 from console import dashboard as figures
-from console.app import context
+from console.context import context
 from console.timeutil import today
 
 blueprint = Blueprint("dashboard", __name__)

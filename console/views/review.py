@@ -9,7 +9,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_login import login_required
 
 from console import retraining
-from console.app import context
+from console.context import context
 from console.forms import PlainForm
 from console.views.auth import record
 from console.views.conversations import page_arg
