@@ -1,8 +1,8 @@
 """``make run-cluster``: PostgreSQL, Redis, the action server and two Rasa replicas on one machine.
 
-Every replica serves every conversation: the tracker lives in PostgreSQL and Rasa's
-``RedisLockStore`` lets one replica at a time handle a conversation, so a load balancer
-may send any REST message to any replica (socket.io needs sticky sessions: see
+Every replica serves every conversation: the tracker lives in PostgreSQL and the Redis
+ticket lock (``assistant.lock_store``) lets one replica at a time handle a conversation,
+so a load balancer may send any REST message to any replica (socket.io needs sticky sessions: see
 docs/deployment.md).
 """
 

@@ -1,4 +1,4 @@
-"""A Redis server of its own, for Rasa's ``RedisLockStore`` (one conversation, one replica at a time).
+"""A Redis server of its own, for the ticket lock of ``assistant.lock_store``.
 
 ``redis_server(port)`` returns a :class:`~assistant.launcher.Service` running Debian's
 ``redis-server`` on loopback without persistence: the locks live for seconds, and a
