@@ -10,6 +10,13 @@ from assistant.redaction import redact
 from assistant.settings import get_settings
 
 _SENDER = re.compile(r"[\w.:@+\-]{1,128}")
+# Conversation ids that the WhatsApp channels derive from a phone number start with this;
+# a REST or web client must not pose as (or collide with) a WhatsApp patient.
+WHATSAPP_SENDER_PREFIX = "wa-"
+# A whole id that is a phone number (separators aside) or holds an e-mail address: an id
+# is stored in every event and shown to staff, so it must not identify the patient.
+_PHONE_SHAPED = re.compile(r"(?:tel:|whatsapp:)?\+?[0-9][0-9._:+\-]{5,}[0-9]", re.IGNORECASE)
+_EMAIL_SHAPED = re.compile(r"[^@]+@[^@.]+(?:\.[^@.]+)+")
 # Control and invisible formatting characters (zero-width spaces, bidi overrides) carry
 # no meaning for the bot and can hide text from staff reading the logs.
 _INVISIBLE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
@@ -49,14 +56,19 @@ def clean_message(raw: Any) -> str:
 
 
 def clean_sender(raw: Any) -> str:
-    """Returns a valid conversation id.
+    """Returns a valid conversation id chosen by a client.
 
     Raises:
-        RejectedMessage: If it is missing, too long, or has characters other than
-            letters, digits and ``_ . : @ + -``.
+        RejectedMessage: If it is missing, too long, has characters other than letters,
+            digits and ``_ . : @ + -``, starts with the WhatsApp channels' prefix, or is
+            shaped like a phone number or an e-mail address.
 
     """
     # fullmatch: with match, "$" would also accept a trailing newline.
     if not isinstance(raw, str) or not _SENDER.fullmatch(raw):
         raise RejectedMessage("'sender' must be 1 to 128 letters, digits or _.:@+-")
+    if raw.lower().startswith(WHATSAPP_SENDER_PREFIX):
+        raise RejectedMessage(f"'sender' must not start with '{WHATSAPP_SENDER_PREFIX}' (WhatsApp's ids)")
+    if _PHONE_SHAPED.fullmatch(raw) or _EMAIL_SHAPED.fullmatch(raw):
+        raise RejectedMessage("'sender' must not be a phone number or an e-mail address: use a random id")
     return raw

@@ -24,6 +24,7 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import response
 from sanic.response import HTTPResponse
 
+from assistant.inbound import WHATSAPP_SENDER_PREFIX
 from channels.whatsapp_text import Button
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def sender_id(phone_number: str, key: str) -> str:
     # ASCII digits only: other scripts' digits (Arabic-Indic, say) are not in phone numbers.
     digits = "".join(char for char in phone_number if char in "0123456789")
     digest = hmac.new(key.encode("utf-8"), digits.encode("ascii"), hashlib.sha256).hexdigest()
-    return f"wa-{digest}"
+    return f"{WHATSAPP_SENDER_PREFIX}{digest}"
 
 
 def stored_message_id(provider_id: Optional[str], key: str) -> Optional[str]:
