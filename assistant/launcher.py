@@ -189,10 +189,14 @@ def serve_until_interrupted(starter: ContextManager[Running], banner: Callable[[
 
 
 def action_server(port: int, log_path: Optional[Path] = None, **environment: str) -> Service:
-    """Returns the rasa-sdk action server serving the ``actions`` package on ``port``."""
+    """Returns the action server on 127.0.0.1:``port``, as its systemd unit starts it.
+
+    ``actions.serve_rasa_sdk`` is rasa-sdk's server behind :mod:`assistant.http_guard`.
+    """
+    command = [str(BIN_DIR / "python"), "-m", "actions.serve_rasa_sdk", "--actions", "actions"]
     return Service(
         name="action server",
-        command=[str(BIN_DIR / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+        command=[*command, "--host", "127.0.0.1", "--port", str(port)],
         ready_url=f"http://127.0.0.1:{port}/health",
         environment=child_environment(**environment),
         log_path=log_path,

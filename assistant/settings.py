@@ -93,6 +93,15 @@ class Settings(BaseSettings):
     action_timeout_s: float = Field(default=1.5, env="ACTION_TIMEOUT_S")
     # Messages handled at once by one Rasa server; more wait their turn (assistant/admission.py).
     max_concurrent_messages: int = Field(default=8, env="MAX_CONCURRENT_MESSAGES")
+    # Messages that may wait for one of those places, and for how long; past either the
+    # message is refused as "busy, try again" before anything is stored.
+    max_waiting_messages: int = Field(default=200, env="MAX_WAITING_MESSAGES")
+    admission_wait_s: float = Field(default=30.0, env="ADMISSION_WAIT_S")
+    # One web chat socket: a burst of messages, then this many a minute; at most
+    # socket_max_pending of its messages handled or waiting (the rest get "slow down").
+    socket_burst_messages: int = Field(default=5, env="SOCKET_BURST_MESSAGES")
+    socket_messages_per_minute: int = Field(default=20, env="SOCKET_MESSAGES_PER_MINUTE")
+    socket_max_pending: int = Field(default=2, env="SOCKET_MAX_PENDING")
     # Off only to measure stock Rasa (make bench): the Rasa server then runs as plain `rasa run`.
     rasa_hooks: bool = Field(default=True, env="RASA_HOOKS")
 
@@ -105,8 +114,17 @@ class Settings(BaseSettings):
     console_secret_file: Path = Field(
         default=PROJECT_ROOT / "var" / "console-secret.key", env="CONSOLE_SECRET_FILE"
     )
-    # Set to true when the console is served over HTTPS, so cookies are never sent in clear.
-    console_secure_cookies: bool = Field(default=False, env="CONSOLE_SECURE_COOKIES")
+    # The address staff open the console at, e.g. https://console.clinic.example; when it
+    # is https, the session cookie is Secure.
+    console_public_url: Optional[str] = Field(default=None, env="CONSOLE_PUBLIC_URL")
+    # Overrides what CONSOLE_PUBLIC_URL implies: true sends cookies only over HTTPS, false also in clear.
+    console_secure_cookies: Optional[bool] = Field(default=None, env="CONSOLE_SECURE_COOKIES")
+    # Reverse proxies in front of the console whose X-Forwarded-For and -Proto are believed
+    # (1 behind nginx); 0 ignores those headers, so a forged one changes nothing.
+    console_trusted_proxies: int = Field(default=0, env="CONSOLE_TRUSTED_PROXIES")
+    # Sign-in attempts allowed per client address per window; more are answered 429.
+    console_login_attempts: int = Field(default=20, env="CONSOLE_LOGIN_ATTEMPTS")
+    console_login_window_seconds: int = Field(default=300, env="CONSOLE_LOGIN_WINDOW_SECONDS")
     console_session_hours: int = Field(default=8, env="CONSOLE_SESSION_HOURS")
     console_max_failed_logins: int = Field(default=5, env="CONSOLE_MAX_FAILED_LOGINS")
     console_lockout_minutes: int = Field(default=15, env="CONSOLE_LOCKOUT_MINUTES")

@@ -25,9 +25,11 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from assistant import messages
+from assistant.admission import AssistantBusy
 from assistant.inbound import RejectedMessage, clean_message, clean_sender
 from assistant.language import detect_language, page_language
 from assistant.settings import get_settings
+from channels.socket_limits import SocketLimits
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +58,15 @@ def rejection_text(raw: Any) -> str:
     limit = get_settings().max_message_chars
     language = detect_language(raw[:limit]) if isinstance(raw, str) else "en"
     return messages.text("message_rejected", language, limit=str(limit))
+
+
+def engineio_buffer_bytes(max_message_chars: int) -> int:
+    """Returns Engine.IO's largest payload: the longest message, plus room for the rest.
+
+    A client may send each character JSON-escaped, and one outside the Basic Multilingual
+    Plane (an emoji) then takes 12 bytes, two escaped UTF-16 halves of 6 bytes each.
+    """
+    return max_message_chars * 12 + 4096
 
 
 def metadata_to_pass_on(metadata: Any) -> Optional[Dict[str, str]]:
@@ -87,13 +98,25 @@ class CheckedSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Returns the Sanic blueprint that serves socket.io."""
-        sio = _OriginCheckingServer(async_mode="sanic", cors_allowed_origins=get_settings().allowed_origins())
+        settings = get_settings()
+        sio = _OriginCheckingServer(
+            async_mode="sanic",
+            cors_allowed_origins=settings.allowed_origins(),
+            max_http_buffer_size=engineio_buffer_bytes(settings.max_message_chars),
+        )
         socketio_webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
         namespace = self.namespace
+        limits = SocketLimits(
+            settings.socket_burst_messages, settings.socket_messages_per_minute, settings.socket_max_pending
+        )
 
         async def reject(sid: str, raw: Any) -> None:
             await sio.emit(self.bot_message_evt, {"text": rejection_text(raw)}, room=sid, namespace=namespace)
+
+        async def say(sid: str, key: str, text: str) -> None:
+            reply = messages.text(key, detect_language(text))
+            await sio.emit(self.bot_message_evt, {"text": reply}, room=sid, namespace=namespace)
 
         @socketio_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -108,6 +131,10 @@ class CheckedSocketIOInput(SocketIOInput):
                 return False
             payload = rasa.core.channels.channel.decode_bearer_token(token, self.jwt_key, self.jwt_algorithm)
             return bool(payload)
+
+        @sio.on("disconnect", namespace=namespace)
+        async def disconnect(sid: str) -> None:
+            limits.forget(sid)
 
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: str, data: Any = None) -> None:
@@ -135,14 +162,27 @@ class CheckedSocketIOInput(SocketIOInput):
                     logger.info("Rejected a socket.io message sent outside its session")
                     await reject(sid, raw)
                     return
-            await on_new_message(
-                UserMessage(
-                    text,
-                    SocketIOOutput(sio, self.bot_message_evt),
-                    sender_id,
-                    input_channel=self.name(),
-                    metadata=metadata_to_pass_on(data.get(self.metadata_key)),
-                )
-            )
+            if not limits.admits(sid):
+                logger.info("Refused a socket.io message: the socket sends faster than it is answered")
+                await say(sid, "slow_down", text)
+                return
+            turns = limits.of(sid)
+            turns.pending += 1
+            try:
+                async with turns.turn:  # one message of a socket handled at a time, in order
+                    await on_new_message(
+                        UserMessage(
+                            text,
+                            SocketIOOutput(sio, self.bot_message_evt),
+                            sender_id,
+                            input_channel=self.name(),
+                            metadata=metadata_to_pass_on(data.get(self.metadata_key)),
+                        )
+                    )
+            except AssistantBusy:
+                logger.warning("Refused a socket.io message: the server is busy")
+                await say(sid, "assistant_busy", text)
+            finally:
+                turns.pending -= 1
 
         return socketio_webhook

@@ -50,7 +50,17 @@ def main() -> None:
     threading.Thread(target=_index_forever, args=(console.indexer,), name="indexer", daemon=True).start()
     shown = "localhost" if args.host in ("127.0.0.1", "0.0.0.0") else args.host  # noqa: S104
     print(f"Staff console: http://{shown}:{args.port}/", flush=True)
-    waitress.serve(app, host=args.host, port=args.port, threads=8, ident="staff-console", _quiet=True)
+    waitress.serve(
+        app,
+        host=args.host,
+        port=args.port,
+        threads=8,
+        ident="staff-console",
+        # waitress drops X-Forwarded-* itself unless told otherwise; with trusted proxies
+        # the app's ProxyFix reads them (and ignores what the client wrote).
+        clear_untrusted_proxy_headers=settings.console_trusted_proxies == 0,
+        _quiet=True,
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Console accounts: argon2 password hashes, roles, and lockout after failed sign-ins."""
+"""Console accounts: argon2 password hashes, roles, and signing in (lockouts: console/lockout.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Engine
 
+from console import lockout
 from console.schema import users
 
 ROLES = ("staff", "admin")
@@ -34,8 +35,6 @@ class Account:
     username: str
     role: str
     active: bool
-    failed_logins: int
-    locked_until: Optional[float]
     session_token: str
     created_at: float
     last_login_at: Optional[float]
@@ -44,10 +43,6 @@ class Account:
     def is_admin(self) -> bool:
         """Whether the user may manage users and read the audit log."""
         return self.role == "admin"
-
-    def locked(self, now: Optional[float] = None) -> bool:
-        """Whether sign-in is refused because of too many failures."""
-        return self.locked_until is not None and self.locked_until > (now or time.time())
 
 
 @dataclass(frozen=True)
@@ -60,7 +55,8 @@ class SignIn:
 
 def _account(row: sa.engine.Row) -> Account:
     values = dict(row._mapping)
-    values.pop("password_hash", None)
+    for unread in ("password_hash", "failed_logins", "locked_until"):
+        values.pop(unread, None)
     return Account(**values)
 
 
@@ -180,14 +176,8 @@ def set_password(engine: Engine, username: str, password: str) -> None:
     """Sets a new password, unlocks the account and ends its sessions."""
     account = _require(engine, username)
     validate_password(password, account.username)
-    _update(
-        engine,
-        account.id,
-        password_hash=_hasher.hash(password),
-        failed_logins=0,
-        locked_until=None,
-        session_token=secrets.token_hex(16),
-    )
+    _update(engine, account.id, password_hash=_hasher.hash(password), session_token=secrets.token_hex(16))
+    lockout.clear_user(engine, account.id)
 
 
 def set_role(engine: Engine, username: str, role: str) -> None:
@@ -208,9 +198,8 @@ def set_active(engine: Engine, username: str, active: bool) -> None:
 
 
 def unlock(engine: Engine, username: str) -> None:
-    """Lifts a lockout."""
-    account = _require(engine, username)
-    _update(engine, account.id, failed_logins=0, locked_until=None)
+    """Lifts the account's lockouts, at every address."""
+    lockout.clear_user(engine, _require(engine, username).id)
 
 
 def end_sessions(engine: Engine, user_id: int) -> None:
@@ -218,42 +207,34 @@ def end_sessions(engine: Engine, user_id: int) -> None:
     _update(engine, user_id, session_token=secrets.token_hex(16))
 
 
-def sign_in(engine: Engine, username: str, password: str, max_failures: int, lockout_minutes: int) -> SignIn:
-    """Checks a username and password, counting failures and locking after ``max_failures``.
+def sign_in(
+    engine: Engine, username: str, password: str, address: str, max_failures: int, lockout_minutes: int
+) -> SignIn:
+    """Checks a username and password typed at the client ``address`` (its throttle key).
 
-    A locked account refuses even the right password until the lockout ends. Unknown
-    users cost the same hashing time as known ones.
+    ``max_failures`` failures from one address lock the account at that address for
+    ``lockout_minutes``, even for the right password; sign-ins from other addresses go on
+    (console/lockout.py). Unknown users and locked pairs cost the same hashing time as a
+    real check, so the time taken tells nothing either.
     """
-    now = time.time()
     with engine.connect() as connection:
         row = connection.execute(sa.select(users).where(users.c.username == username.strip().lower())).first()
     if row is None:
         _verify(_dummy_hash(), password)
         return SignIn("invalid")
     account = _account(row)
-    if account.locked(now):
+    if lockout.is_locked(engine, account.id, address):
         _verify(_dummy_hash(), password)
         return SignIn("locked", account)
     if _verify(row.password_hash, password) and account.active:
-        values: dict = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
+        values: dict = {"last_login_at": time.time()}
         if _hasher.check_needs_rehash(row.password_hash):
             values["password_hash"] = _hasher.hash(password)
         _update(engine, account.id, **values)
+        lockout.clear(engine, account.id, address)
         return SignIn("ok", get_user(engine, account.id))
-    with engine.begin() as connection:
-        connection.execute(
-            sa.update(users).where(users.c.id == account.id).values(failed_logins=users.c.failed_logins + 1)
-        )
-        failures = connection.execute(
-            sa.select(users.c.failed_logins).where(users.c.id == account.id)
-        ).scalar_one()
-        if failures >= max_failures:
-            connection.execute(
-                sa.update(users)
-                .where(users.c.id == account.id)
-                .values(failed_logins=0, locked_until=now + lockout_minutes * 60)
-            )
-            return SignIn("locked", account)
+    if lockout.record_failure(engine, account.id, address, max_failures, lockout_minutes * 60):
+        return SignIn("locked", account)
     return SignIn("invalid", account)
 
 

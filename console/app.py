@@ -6,11 +6,13 @@ import os
 import secrets
 from datetime import timedelta
 from typing import Any, Optional
+from urllib.parse import urlsplit
 
 from flask import Flask, g, render_template, request
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from assistant.settings import Settings, get_settings
 from console import accounts
@@ -18,6 +20,7 @@ from console.context import ConsoleContext, context
 from console.indexer import Indexer
 from console.schema import ensure_schema, make_engine
 from console.template_helpers import register_helpers
+from console.throttle import LoginThrottle
 from console.views import admin, auth, conversations, dashboard, review
 from console.views.auth import SessionUser
 
@@ -51,6 +54,13 @@ def secret_key(settings: Settings) -> str:
             with os.fdopen(descriptor, "w") as handle:
                 handle.write(secrets.token_urlsafe(48) + "\n")
     return path.read_text(encoding="utf-8").strip()
+
+
+def secure_cookies(settings: Settings) -> bool:
+    """Whether cookies go over HTTPS only: CONSOLE_SECURE_COOKIES, else CONSOLE_PUBLIC_URL is https."""
+    if settings.console_secure_cookies is not None:
+        return settings.console_secure_cookies
+    return urlsplit((settings.console_public_url or "").strip()).scheme.lower() == "https"
 
 
 def _security_headers(response: Any) -> Any:
@@ -93,16 +103,25 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
         SESSION_COOKIE_NAME="console_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.console_secure_cookies,
+        SESSION_COOKIE_SECURE=secure_cookies(settings),
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.console_session_hours),
         WTF_CSRF_TIME_LIMIT=settings.console_session_hours * 3600,
-        WTF_CSRF_SSL_STRICT=settings.console_secure_cookies,
+        # Over HTTPS, a form must also come with a Referer from this very site.
+        WTF_CSRF_SSL_STRICT=True,
         MAX_CONTENT_LENGTH=64 * 1024,
     )
+    if settings.console_trusted_proxies > 0:
+        # Behind nginx: the client's address and scheme are the ones the trusted proxies
+        # report (the last hops of X-Forwarded-For); what a client wrote itself is ignored.
+        hops = settings.console_trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     engine = make_engine(settings.tracker_db_url)
     ensure_schema(engine)
     app.extensions["console"] = ConsoleContext(
-        settings=settings, engine=engine, indexer=Indexer(engine, settings.console_low_confidence)
+        settings=settings,
+        engine=engine,
+        indexer=Indexer(engine, settings.console_low_confidence),
+        login_throttle=LoginThrottle(settings.console_login_attempts, settings.console_login_window_seconds),
     )
 
     CSRFProtect(app)

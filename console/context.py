@@ -1,4 +1,4 @@
-"""What every console view needs (settings, the database, its indexer), read from the running app."""
+"""What every console view needs (settings, database, indexer, sign-in limit), from the running app."""
 
 from __future__ import annotations
 
@@ -9,15 +9,17 @@ from sqlalchemy.engine import Engine
 
 from assistant.settings import Settings
 from console.indexer import Indexer
+from console.throttle import LoginThrottle
 
 
 @dataclass
 class ConsoleContext:
-    """What every view needs: settings, the database and its indexer."""
+    """What every view needs: settings, the database, its indexer and the sign-in limit."""
 
     settings: Settings
     engine: Engine
     indexer: Indexer
+    login_throttle: LoginThrottle
 
 
 def context() -> ConsoleContext:

@@ -106,11 +106,18 @@ class Filters:
         return args
 
     def describe(self) -> str:
-        """A one-line description for the audit log."""
+        """A one-line description for the audit log.
+
+        A free-text search is noted, its text never: staff may search for a patient's name
+        or phone number, and the audit log outlives the conversations it mentions.
+        """
+        args = self.as_args()
+        searched = args.pop("q", None)
         parts = [
-            f"{key}={','.join(value) if isinstance(value, list) else value}"
-            for key, value in self.as_args().items()
+            f"{key}={','.join(value) if isinstance(value, list) else value}" for key, value in args.items()
         ]
+        if searched:
+            parts.append("text search (text not recorded)")
         return "; ".join(parts) or "all conversations"
 
     @property

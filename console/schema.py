@@ -2,7 +2,7 @@
 
 Rasa owns ``events``: the console reads it, adds one index to it, and deletes from it
 only for retention. Everything the console derives or keeps (conversation summaries,
-users, annotations, audit log) lives in its own ``console_*`` tables, created here.
+users, lockouts, annotations, audit log) lives in its own ``console_*`` tables, created here.
 """
 
 from __future__ import annotations
@@ -114,12 +114,26 @@ users = sa.Table(
     sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("active", sa.Boolean, nullable=False, default=True),
+    # No longer read: lockouts are per account and address (console_login_lockouts). Kept
+    # so that databases created before need no migration.
     sa.Column("failed_logins", sa.Integer, nullable=False, default=0),
     sa.Column("locked_until", sa.Float),
     # Part of the session cookie: changing it (logout, password change) ends every session.
     sa.Column("session_token", sa.String(64), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("last_login_at", sa.Float),
+)
+
+# Failed sign-ins per account and client address (console/lockout.py): repeated failures
+# lock the account at that address only, so an outsider cannot lock staff out.
+login_lockouts = sa.Table(
+    "console_login_lockouts",
+    metadata,
+    sa.Column("user_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("address", sa.String(64), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False, default=0),
+    sa.Column("last_failure_at", sa.Float, nullable=False),
+    sa.Column("locked_until", sa.Float),
 )
 
 audit_log = sa.Table(

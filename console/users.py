@@ -16,7 +16,7 @@ import sys
 from typing import List, Optional
 
 from assistant.settings import get_settings
-from console import accounts, audit
+from console import accounts, audit, lockout
 from console.schema import ensure_schema, make_engine
 from console.timeutil import format_time
 
@@ -64,8 +64,9 @@ def run(argv: Optional[List[str]] = None) -> int:
     ensure_schema(engine)
     try:
         if args.command == "list":
+            locks = lockout.active_locks(engine)
             for user in accounts.list_users(engine):
-                status = "locked" if user.locked() else ("active" if user.active else "disabled")
+                status = "disabled" if not user.active else ("locked" if user.id in locks else "active")
                 last = format_time(user.last_login_at) or "never"
                 print(f"{user.username:24} {user.role:6} {status:9} last sign-in {last}")
             return 0

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from console import accounts, audit
+from console import accounts, audit, lockout
 from console.context import context
 from console.forms import USER_ACTIONS, CreateUserForm, ResetPasswordForm, UserActionForm
 from console.queries import clean_arg
@@ -39,6 +39,7 @@ def users() -> Any:
         "users.html",
         form=form,
         users=accounts.list_users(engine),
+        locks=lockout.active_locks(engine),
         actions=USER_ACTIONS,
         reset_form=ResetPasswordForm(formdata=None),
         action_form=UserActionForm(formdata=None),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from functools import wraps
 from typing import Any, Callable, Optional, TypeVar, cast
@@ -13,6 +14,7 @@ from flask_login import UserMixin, current_user, login_required, login_user, log
 from console import accounts, audit
 from console.context import context
 from console.forms import ChangePasswordForm, LoginForm
+from console.throttle import Verdict, client_key
 
 blueprint = Blueprint("auth", __name__)
 View = TypeVar("View", bound=Callable[..., Any])
@@ -83,12 +85,47 @@ def _safe_next(target: Optional[str]) -> str:
     return same_site_path(target) or url_for("dashboard.dashboard")
 
 
+def client() -> str:
+    """The client's throttle and lockout key (its address as ProxyFix resolved it)."""
+    return client_key(request.remote_addr or "")
+
+
+def _sign_in_failed() -> str:
+    """The one answer to every failed sign-in, so it tells nothing about the username."""
+    settings = context().settings
+    return (
+        "Wrong username or password, or too many failed sign-ins from this address: try again, "
+        f"wait {settings.console_lockout_minutes} minutes, or ask an admin."
+    )
+
+
+def _throttled(verdict: Verdict) -> Any:
+    """Answers 429 to an address over the sign-in limit, without looking at the form."""
+    settings = context().settings
+    if verdict.first_refusal:
+        record(
+            "login_throttled",
+            target=f"over {settings.console_login_attempts} in {settings.console_login_window_seconds} s",
+            username="-",
+        )
+    minutes = math.ceil(verdict.retry_after / 60)
+    error = (
+        f"Too many sign-in attempts from this address. Try again in {minutes} minute{'s' * (minutes > 1)}."
+    )
+    page = render_template("login.html", form=LoginForm(), error=error, no_users=False)
+    return page, 429, {"Retry-After": str(verdict.retry_after)}
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     """The sign-in page."""
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     ctx = context()
+    if request.method == "POST":
+        verdict = ctx.login_throttle.attempt(client())
+        if not verdict.allowed:
+            return _throttled(verdict)
     form = LoginForm()
     error, status = None, 200
     if form.validate_on_submit():
@@ -97,6 +134,7 @@ def login() -> Any:
             ctx.engine,
             username,
             form.password.data or "",
+            client(),
             ctx.settings.console_max_failed_logins,
             ctx.settings.console_lockout_minutes,
         )
@@ -105,16 +143,9 @@ def login() -> Any:
             session.permanent = True
             record("login", username=result.account.username)
             return redirect(_safe_next(request.args.get("next")))
-        status = 401
-        if result.outcome == "locked":
-            error = (
-                "Too many failed sign-ins: this account is locked for "
-                f"{ctx.settings.console_lockout_minutes} minutes, or until an admin unlocks it."
-            )
-            record("locked", target=username[:64], username="-")
-        else:
-            error = "Wrong username or password."
-            record("login_failed", target=username[:64], username="-")
+        # The audit log tells admins what happened; the page says the same in every case.
+        error, status = _sign_in_failed(), 401
+        record("locked" if result.outcome == "locked" else "login_failed", target=username[:64], username="-")
     elif request.method == "POST":
         error, status = "Enter your username and password.", 400
     no_users = accounts.count_users(ctx.engine) == 0
@@ -144,6 +175,7 @@ def change_password() -> Any:
             ctx.engine,
             current_user.username,
             form.current.data or "",
+            client(),
             ctx.settings.console_max_failed_logins,
             ctx.settings.console_lockout_minutes,
         )

@@ -70,6 +70,11 @@ def conversation_list() -> Any:
         flash(problem, "warning")
     engine = context().engine
     page = conversation_page(engine, filters, page_arg())
+    record(
+        "view_conversation_list",
+        target=f"{page.total:,} conversations",
+        detail=f"{filters.describe()}; page {page.page}",
+    )
     return render_template(
         "conversations.html",
         filters=filters,

@@ -11,6 +11,7 @@ from flask_login import login_required
 from console import dashboard as figures
 from console.context import context
 from console.timeutil import today
+from console.views.auth import record
 
 blueprint = Blueprint("dashboard", __name__)
 DEFAULT_DAYS = 30
@@ -40,4 +41,5 @@ def dashboard() -> Any:
         first = last - timedelta(days=MAX_DAYS - 1)
         flash(f"Showing the last {MAX_DAYS} days of the range.", "info")
     board = figures.build(context().engine, first, last)
+    record("view_dashboard", detail=f"{first.isoformat()} to {last.isoformat()}")
     return render_template("dashboard.html", board=board, range_args={"from": first, "to": last})

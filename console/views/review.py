@@ -25,6 +25,7 @@ def annotation_list() -> Any:
     engine = context().engine
     page = page_arg()
     items, total = retraining.list_page(engine, page, PER_PAGE)
+    record("view_annotations", target=f"{total} annotations", detail=f"page {page}")
     return render_template(
         "annotations.html",
         items=items,

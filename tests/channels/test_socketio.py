@@ -23,6 +23,7 @@ from tests.conftest import RunningBot
 pytestmark = pytest.mark.servers
 
 Message = Dict[str, Any]
+FLOOD = 12
 WAIT = 60  # seconds: generous, the two shared cores may be busy training elsewhere
 
 
@@ -284,3 +285,48 @@ def test_a_foreign_origin_cannot_open_a_websocket(bot: RunningBot) -> None:
     assert asyncio.run(open_socket(f"http://127.0.0.1:{bot.demo_port}")).startswith("0{")
     with pytest.raises(websockets.exceptions.InvalidStatusCode):
         asyncio.run(open_socket("https://evil.example"))
+
+
+def test_a_flooding_socket_is_slowed_down_and_other_patients_are_still_answered(bot: RunningBot) -> None:
+    settings = get_settings()
+    flooder, patient = Chat(bot), Chat(bot)
+    try:
+        flood_id, patient_id = flooder.join(str(uuid.uuid4())), patient.join(str(uuid.uuid4()))
+        # 12: long-polling batches the emits, and Engine.IO drops a batch of more than 16.
+        for number in range(FLOOD):
+            flooder.emit({"session_id": flood_id, "message": f"hello {number}"})
+        patient.emit({"session_id": patient_id, "message": "/greet"})
+        assert patient.wait_for(is_greeting)
+        slow_down = messages.text("slow_down", "en")
+        refused = 0
+        try:
+            while True:
+                refused += flooder.received.get(timeout=10).get("text") == slow_down
+        except queue.Empty:
+            pass
+        stored = stored_user_texts(bot, flood_id)
+        # At most a burst was handled, all in the order sent; the rest was refused, not stored.
+        assert 1 <= len(stored) <= settings.socket_burst_messages
+        assert stored == sorted(stored, key=lambda text: int(text.split()[1]))
+        assert refused == FLOOD - len(stored)
+    finally:
+        flooder.close()
+        patient.close()
+
+
+def test_a_packet_larger_than_the_longest_message_is_dropped_by_engineio(bot: RunningBot) -> None:
+    from channels.socketio import engineio_buffer_bytes
+
+    limit = get_settings().max_message_chars
+    chat = Chat(bot)
+    session_id = chat.join(str(uuid.uuid4()))
+    chat.emit({"session_id": session_id, "message": "x" * (engineio_buffer_bytes(limit) + 1)})
+    with pytest.raises(queue.Empty):
+        chat.received.get(timeout=5)
+    chat.close()
+    assert stored_user_texts(bot, session_id) == []
+    fresh = Chat(bot)
+    try:
+        settle(fresh, fresh.join(str(uuid.uuid4())))
+    finally:
+        fresh.close()

@@ -9,16 +9,19 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import pytest
 import requests
 import socketio
+from flask import Flask
+from werkzeug.test import TestResponse
 
 from assistant.launcher import Service, console_server, free_port
 from assistant.postgres import PostgresService, postgres_server
-from assistant.settings import get_settings
+from assistant.settings import Settings, get_settings
 from console import accounts
+from console.app import create_app
 from console.schema import ensure_schema, make_engine
 from tests.conftest import LOG_DIR, RunningBot
 
@@ -35,13 +38,17 @@ class Console:
     db_url: str
     service: Service
 
-    def session(self) -> requests.Session:
-        """A fresh, anonymous browser-like session."""
-        return requests.Session()
+    def session(self, headers: Optional[Dict[str, str]] = None) -> requests.Session:
+        """A fresh, anonymous browser-like session, sending ``headers`` with every request."""
+        session = requests.Session()
+        session.headers.update(headers or {})
+        return session
 
-    def login(self, username: str, password: str) -> requests.Session:
-        """Returns a session signed in as ``username``."""
-        session = self.session()
+    def login(
+        self, username: str, password: str, headers: Optional[Dict[str, str]] = None
+    ) -> requests.Session:
+        """Returns a session signed in as ``username`` (sending ``headers``, e.g. X-Forwarded-For)."""
+        session = self.session(headers)
         response = session.post(
             f"{self.url}/login",
             data={"username": username, "password": password, "csrf_token": self.token(session, "/login")},
@@ -72,6 +79,9 @@ def start_console(tmp_dir: Path, db_url: str, **environment: str) -> Console:
     engine.dispose()
     port = free_port()
     environment.setdefault("CONSOLE_SECRET_FILE", str(tmp_dir / "console-secret.key"))
+    # The shared consoles sign in hundreds of times from 127.0.0.1; the per-address limit
+    # itself is tested on consoles of its own (test_login_security.py, test_proxy.py).
+    environment.setdefault("CONSOLE_LOGIN_ATTEMPTS", "100000")
     service = console_server(
         get_settings(), port, log_path=LOG_DIR / f"console-{port}.log", TRACKER_DB_URL=db_url, **environment
     )
@@ -88,6 +98,58 @@ def console(bot: RunningBot, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         yield running
     finally:
         running.service.stop()
+
+
+# Console settings a developer's shell might set; the in-process tests start from the defaults.
+CONSOLE_VARIABLES = (
+    "CONSOLE_SECURE_COOKIES",
+    "CONSOLE_PUBLIC_URL",
+    "CONSOLE_TRUSTED_PROXIES",
+    "CONSOLE_LOGIN_ATTEMPTS",
+    "CONSOLE_LOGIN_WINDOW_SECONDS",
+    "CONSOLE_MAX_FAILED_LOGINS",
+    "CONSOLE_LOCKOUT_MINUTES",
+    "CONSOLE_SECRET_KEY",
+    "CONSOLE_SECRET_FILE",
+)
+
+
+@pytest.fixture()
+def console_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Flask]:
+    """Builds the console in this process from the environment plus ``environment``.
+
+    The app runs on a fresh SQLite file with the staff user of the tests; its test client
+    sets the client address per request (``environ_base={"REMOTE_ADDR": ...}``).
+    """
+
+    def build(**environment: str) -> Flask:
+        for name in CONSOLE_VARIABLES:
+            monkeypatch.delenv(name, raising=False)
+        url = f"sqlite:///{tmp_path / 'tracker.db'}"
+        monkeypatch.setenv("TRACKER_DB_URL", url)
+        monkeypatch.setenv("CONSOLE_SECRET_KEY", "k" * 40)
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        engine = make_engine(url)
+        ensure_schema(engine)
+        if accounts.find_user(engine, STAFF[0]) is None:
+            accounts.create_user(engine, *STAFF, "staff")
+        engine.dispose()
+        return create_app(Settings())
+
+    return build
+
+
+def post_login(
+    client: Any, username: str, password: str, address: str = "192.0.2.10", **options: Any
+) -> TestResponse:
+    """Signs in through the form of the in-process console, from the client ``address``."""
+    environ = {"REMOTE_ADDR": address}
+    page = client.get("/login", environ_base=environ, **options)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True))
+    assert match, "no CSRF token on /login"
+    form = {"username": username, "password": password, "csrf_token": match.group(1)}
+    return client.post("/login", data=form, environ_base=environ, **options)  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="session")

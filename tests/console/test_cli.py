@@ -45,7 +45,7 @@ def test_staff_user_needs_a_password_from_the_terminal_or_the_environment(tmp_pa
     engine = make_engine(url)
     alice = accounts.find_user(engine, "alice")
     assert alice is not None and alice.role == "admin"
-    assert accounts.sign_in(engine, "alice", "a proper passphrase", 5, 15).outcome == "ok"
+    assert accounts.sign_in(engine, "alice", "a proper passphrase", "127.0.0.1", 5, 15).outcome == "ok"
     duplicate = run(
         "console.users", "add", "alice", TRACKER_DB_URL=url, CONSOLE_USER_PASSWORD="another passphrase"
     )

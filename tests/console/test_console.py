@@ -130,7 +130,7 @@ def test_cookies_are_http_only_same_site_and_pages_have_a_strict_policy(console:
 def test_lockout_after_repeated_failures_then_unlock_by_admin(
     console: Console, admin: requests.Session
 ) -> None:
-    from console import accounts
+    from console import accounts, lockout
     from console.schema import make_engine
 
     engine = make_engine(console.db_url)
@@ -151,9 +151,11 @@ def test_lockout_after_repeated_failures_then_unlock_by_admin(
         },
         allow_redirects=False,
     )
-    assert response.status_code == 401 and "locked" in response.text
+    # Locked at this address, with the same answer as a wrong password.
+    assert response.status_code == 401 and "Wrong username or password" in response.text
     locked = accounts.find_user(engine, "locky")
-    assert locked is not None and locked.locked()
+    assert locked is not None and locked.id in lockout.active_locks(engine)
+    assert "Locked at 1 address" in console.get(admin, "/admin/users").text
     token = console.token(admin, "/admin/users")
     admin.post(
         f"{console.url}/admin/users/{locked.id}/action", data={"action": "unlock", "csrf_token": token}

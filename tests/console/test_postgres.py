@@ -11,6 +11,8 @@ from typing import Iterator
 import pytest
 
 from assistant.postgres import PostgresService
+from console import accounts
+from console.schema import ensure_schema, make_engine
 from tests.conftest import RunningBot, start_bot
 from tests.console import scenario as conversations
 from tests.console.conftest import ADMIN, Console, start_console
@@ -69,3 +71,23 @@ def test_rest_and_socketio_conversations_stored_in_postgresql_are_read_in_the_co
     assert {int(row["conversation_id"]) for row in rows} >= set(ids.values())
     dashboard = pg_console.get(admin, "/dashboard").text
     assert re.search(r'kpi-value">\d', dashboard)
+
+
+def test_failures_lock_the_account_at_one_address_only_in_postgresql(postgres: PostgresService) -> None:
+    engine = make_engine(postgres.create_database("lockouts"))
+    ensure_schema(engine)
+    accounts.create_user(engine, "pg-staff", "a long and secret phrase")
+    outcomes = [accounts.sign_in(engine, "pg-staff", "wrong", "203.0.113.1", 3, 15).outcome for _ in range(3)]
+    assert outcomes == ["invalid", "invalid", "locked"]
+    assert (
+        accounts.sign_in(engine, "pg-staff", "a long and secret phrase", "203.0.113.1", 3, 15).outcome
+        == "locked"
+    )
+    assert (
+        accounts.sign_in(engine, "pg-staff", "a long and secret phrase", "203.0.113.2", 3, 15).outcome == "ok"
+    )
+    accounts.unlock(engine, "pg-staff")
+    assert (
+        accounts.sign_in(engine, "pg-staff", "a long and secret phrase", "203.0.113.1", 3, 15).outcome == "ok"
+    )
+    engine.dispose()

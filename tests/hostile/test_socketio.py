@@ -12,7 +12,7 @@ import pytest
 from assistant import messages
 from assistant.clinic import get_clinic
 from assistant.settings import get_settings
-from channels.socketio import rejection_text
+from channels.socketio import engineio_buffer_bytes, rejection_text
 from tests.channels.test_socketio import Chat, Message
 from tests.conftest import RunningBot
 from tests.hostile import corpus
@@ -72,8 +72,10 @@ def replies_to(bot: RunningBot, data: Any, session: str) -> List[Message]:
 
 
 def oversized(data: Any) -> bool:
-    """Whether a long-polling POST of ``data`` exceeds the server's body limit (it gets 413)."""
-    return len(json.dumps(data)) > get_settings().request_max_bytes // 2
+    """Whether a long-polling POST of ``data`` exceeds the server's body limit (413) or Engine.IO's."""
+    settings = get_settings()
+    limit = min(settings.request_max_bytes // 2, engineio_buffer_bytes(settings.max_message_chars))
+    return len(json.dumps(data)) > limit
 
 
 def test_oversized_message_is_dropped_and_the_server_goes_on(bot: RunningBot) -> None:
