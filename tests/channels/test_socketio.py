@@ -18,7 +18,7 @@ import websockets
 from assistant import messages
 from assistant.clinic import get_clinic
 from assistant.settings import get_settings
-from tests.conftest import RunningBot
+from tests.conftest import RunningBot, close_polling_client
 
 pytestmark = pytest.mark.servers
 
@@ -55,7 +55,7 @@ class Chat:
         return collected
 
     def close(self) -> None:
-        self.client.disconnect()
+        close_polling_client(self.client)
 
 
 def has_buttons(message: Message) -> bool:

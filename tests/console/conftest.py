@@ -23,7 +23,7 @@ from assistant.settings import Settings, get_settings
 from console import accounts
 from console.app import create_app
 from console.schema import ensure_schema, make_engine
-from tests.conftest import LOG_DIR, RunningBot
+from tests.conftest import LOG_DIR, RunningBot, close_polling_client
 
 ADMIN = ("console-admin", "admin password for tests")
 STAFF = ("console-staff", "staff password for tests")
@@ -194,4 +194,4 @@ class SocketChat:
         return replies
 
     def close(self) -> None:
-        self.client.disconnect()
+        close_polling_client(self.client)
