@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import STARTER_TOPICS, conversation_language, topic_buttons, with_contact
 from assistant import messages
 from assistant.clinic import get_clinic
+from assistant.conversation_vocabulary import ActionName, SlotName
 from assistant.knowledge import Topic, get_knowledge, render_quote
 
 
@@ -54,7 +55,7 @@ class ActionAnswerTopic(Action):
 
     def name(self) -> str:
         """Returns the action's name."""
-        return "action_answer_topic"
+        return ActionName.ANSWER_TOPIC
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
@@ -64,10 +65,10 @@ class ActionAnswerTopic(Action):
         topic = resolve_topic(tracker)
         if topic is None:
             dispatcher.utter_message(text=with_contact("cannot_answer", language))
-            return [SlotSet("language", language)]
+            return [SlotSet(SlotName.LANGUAGE, language)]
         for message in quote_messages(topic, language):
             dispatcher.utter_message(**message)
-        return [SlotSet("topic", topic.id), SlotSet("language", language)]
+        return [SlotSet(SlotName.TOPIC, topic.id), SlotSet(SlotName.LANGUAGE, language)]
 
 
 class ActionTellMeMore(Action):
@@ -75,18 +76,18 @@ class ActionTellMeMore(Action):
 
     def name(self) -> str:
         """Returns the action's name."""
-        return "action_tell_me_more"
+        return ActionName.TELL_ME_MORE
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         """Offers the last topic's sub-topics or related topics, else the starters."""
         language = conversation_language(tracker)
-        topic = get_knowledge().topic(tracker.get_slot("topic") or "")
+        topic = get_knowledge().topic(tracker.get_slot(SlotName.TOPIC) or "")
         if topic is None:
             buttons = topic_buttons(STARTER_TOPICS, language)
             dispatcher.utter_message(text=messages.text("tell_me_more_no_topic", language), buttons=buttons)
         else:
             buttons = topic_buttons(topic.subtopics or topic.related, language)
             dispatcher.utter_message(text=messages.text("tell_me_more", language), buttons=buttons)
-        return [SlotSet("language", language)]
+        return [SlotSet(SlotName.LANGUAGE, language)]

@@ -8,6 +8,7 @@ from rasa_sdk import Tracker
 
 from assistant import messages
 from assistant.clinic import get_clinic
+from assistant.conversation_vocabulary import SlotName
 from assistant.knowledge import get_knowledge
 from assistant.language import detect_language, page_language
 
@@ -43,7 +44,7 @@ def conversation_language(tracker: Tracker) -> str:
     # The conversation's language wins over the page's: it comes from what the patient
     # typed (or from the page at the greeting), so on the Malay page a button under an
     # English answer, or "ok" after one, still gets English.
-    previous = tracker.get_slot("language") or page_language(tracker.latest_message.get("metadata"))
+    previous = tracker.get_slot(SlotName.LANGUAGE) or page_language(tracker.latest_message.get("metadata"))
     return detect_language(text, previous=previous)
 
 

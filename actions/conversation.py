@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import STARTER_TOPICS, clinic_name, conversation_language, topic_buttons, with_contact
 from assistant import messages
+from assistant.conversation_vocabulary import SlotName
 
 
 class ReplyAction(Action):
@@ -39,7 +40,7 @@ class ReplyAction(Action):
             reply = messages.text(self.message_key, language, clinic=clinic_name())
         buttons = topic_buttons(STARTER_TOPICS, language) if self.offer_topics else []
         dispatcher.utter_message(text=reply, buttons=buttons)
-        return [SlotSet("language", language)]
+        return [SlotSet(SlotName.LANGUAGE, language)]
 
 
 class ActionGreet(Action):
@@ -59,7 +60,7 @@ class ActionGreet(Action):
             text=f"{messages.text('disclaimer', language)} {messages.text('ask_topic', language)}",
             buttons=topic_buttons(STARTER_TOPICS, language),
         )
-        return [SlotSet("language", language)]
+        return [SlotSet(SlotName.LANGUAGE, language)]
 
 
 class ActionGoodbye(ReplyAction):

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import conversation_language, topic_buttons, with_contact
 from assistant import messages
+from assistant.conversation_vocabulary import ActionName, SlotName
 from assistant.knowledge import get_knowledge
 
 MAX_CANDIDATES = 3
@@ -31,7 +32,7 @@ class ActionClarify(Action):
 
     def name(self) -> str:
         """Returns the action's name."""
-        return "action_clarify"
+        return ActionName.CLARIFY
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
@@ -41,11 +42,11 @@ class ActionClarify(Action):
         candidates = likely_topics(tracker)
         if not candidates:
             dispatcher.utter_message(text=with_contact("cannot_answer", language))
-            return [SlotSet("language", language)]
+            return [SlotSet(SlotName.LANGUAGE, language)]
         buttons = topic_buttons(candidates, language)
         buttons.append({"title": messages.text("none_of_these", language), "payload": NONE_OF_THESE_PAYLOAD})
         dispatcher.utter_message(text=messages.text("clarify", language), buttons=buttons)
-        return [SlotSet("language", language)]
+        return [SlotSet(SlotName.LANGUAGE, language)]
 
 
 class ActionCannotAnswer(Action):
@@ -53,7 +54,7 @@ class ActionCannotAnswer(Action):
 
     def name(self) -> str:
         """Returns the action's name."""
-        return "action_cannot_answer"
+        return ActionName.CANNOT_ANSWER
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
@@ -61,4 +62,4 @@ class ActionCannotAnswer(Action):
         """Sends the honest fallback."""
         language = conversation_language(tracker)
         dispatcher.utter_message(text=with_contact("cannot_answer", language))
-        return [SlotSet("language", language)]
+        return [SlotSet(SlotName.LANGUAGE, language)]

@@ -24,6 +24,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from assistant import messages
 from assistant.clinic import get_clinic
+from assistant.conversation_vocabulary import SlotName
 from assistant.language import detect_language
 from assistant.settings import get_settings
 
@@ -53,7 +54,7 @@ def validate_action_result(_action: RemoteAction, result: Dict[str, Any]) -> boo
 def unavailable_message(tracker: DialogueStateTracker) -> str:
     """Returns the apology with the clinic's contact, in the conversation's language."""
     text = tracker.latest_message.text if tracker.latest_message else ""
-    language = detect_language(text or "", previous=tracker.get_slot("language"))
+    language = detect_language(text or "", previous=tracker.get_slot(SlotName.LANGUAGE))
     clinic = get_clinic()
     intro = messages.text("action_unavailable", language, clinic=clinic.name)
     return f"{intro}\n{messages.contact_lines(clinic, language)}"

@@ -24,9 +24,9 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from assistant.conversation_vocabulary import IntentName
 from assistant.settings import PROJECT_ROOT
 
-EMERGENCY = "emergency"
 DEFAULT_PHRASES_FILE = PROJECT_ROOT / "red_flags.yml"
 
 
@@ -122,13 +122,13 @@ class RedFlagClassifier(GraphComponent):
             text = message.get(TEXT)
             if not text or not self.flags.first_in(text):
                 continue
-            certain = {"name": EMERGENCY, "confidence": 1.0}
+            certain = {"name": IntentName.EMERGENCY, "confidence": 1.0}
             # The classifier's other intents stay listed (for the logs) at confidence 0: the
             # red flag overrides them, and a second intent at 0.9 would look like ambiguity.
             others = [
                 {"name": item.get("name"), "confidence": 0.0}
                 for item in message.get(INTENT_RANKING_KEY) or []
-                if item.get("name") != EMERGENCY
+                if item.get("name") != IntentName.EMERGENCY
             ]
             message.set(INTENT, certain, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [certain, *others], add_to_output=True)

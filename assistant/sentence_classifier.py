@@ -23,10 +23,11 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from assistant.conversation_vocabulary import IntentName
+
 logger = logging.getLogger(__name__)
 
 MODES = ("cascade", "ensemble", "replace")
-OUT_OF_SCOPE = "out_of_scope"
 WEIGHTS_FILE = "sentence_classifier.npz"
 RANKING_LENGTH = 10
 
@@ -53,7 +54,10 @@ def needs_second_opinion(message: Message, consult_below: float, long_message_wo
     out of scope (the verdict real patients' long stories most often got wrong).
     """
     intent = message.get(INTENT) or {}
-    if float(intent.get("confidence") or 0.0) < consult_below or intent.get("name") == OUT_OF_SCOPE:
+    if (
+        float(intent.get("confidence") or 0.0) < consult_below
+        or intent.get("name") == IntentName.OUT_OF_SCOPE
+    ):
         return True
     return len(str(message.get(TEXT) or "").split()) >= long_message_words
 

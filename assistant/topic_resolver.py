@@ -27,10 +27,10 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from assistant.conversation_vocabulary import IntentName
 from assistant.settings import PROJECT_ROOT
 
 DEFAULT_VOCABULARY = PROJECT_ROOT / "knowledge" / "conditions.yml"
-OUT_OF_SCOPE = "out_of_scope"
 # Questions about why muscles waste or what kind of wasting it is: a named cause decides
 # which category answers. Every other question (reversible, how long, treatments ...) is
 # answered as asked, whatever it names.
@@ -144,10 +144,10 @@ def resolve(
             return None
         rest = [item for item in ranking if item["name"] != chosen]
         return [{"name": chosen, "confidence": top["confidence"]}, *rest]
-    if top.get("name") == OUT_OF_SCOPE and vocabulary.mentions_muscle_loss(text):
+    if top.get("name") == IntentName.OUT_OF_SCOPE and vocabulary.mentions_muscle_loss(text):
         # Confidence 0 falls below any threshold, and the order is kept: the clarifying
         # question offers the best of the other intents.
-        others = [item for item in ranking if item["name"] != OUT_OF_SCOPE]
+        others = [item for item in ranking if item["name"] != IntentName.OUT_OF_SCOPE]
         return [{"name": item["name"], "confidence": 0.0} for item in [*others, top]]
     return None
 

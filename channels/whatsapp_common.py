@@ -24,6 +24,7 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import response
 from sanic.response import HTTPResponse
 
+from assistant.conversation_vocabulary import SlotName
 from assistant.inbound import WHATSAPP_SENDER_PREFIX
 from channels.whatsapp_text import Button
 
@@ -187,7 +188,7 @@ async def last_turn(agent: Any, conversation: str) -> LastTurn:
     tracker = await store.retrieve(conversation)
     if tracker is None:
         return LastTurn([], None)
-    language = tracker.get_slot("language")
+    language = tracker.get_slot(SlotName.LANGUAGE)
     for event in reversed(tracker.events):
         if isinstance(event, UserUttered):
             break

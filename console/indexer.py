@@ -22,6 +22,15 @@ from typing import Any, Dict, List, Optional, Sequence, Set
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, Row
 
+from assistant.conversation_vocabulary import (
+    FALLBACK_ACTIONS,
+    FLAG_OF_INTENT,
+    FLAGS,
+    SMALL_TALK,
+    ActionName,
+    IntentName,
+    SlotName,
+)
 from console.schema import (
     conversation_topics,
     conversations,
@@ -37,19 +46,7 @@ BATCH_SIZE = 2000
 GAP_GRACE_SECONDS = 60.0
 CURSOR_KEY = "events_cursor"
 
-SESSION_START_ACTION = "action_session_start"
-FALLBACK_INTENT = "nlu_fallback"
-FALLBACK_ACTIONS = {"action_clarify", "action_cannot_answer"}
-# Intents that raise a conversation flag of the same meaning.
-FLAG_INTENTS = {
-    "out_of_scope": "out_of_scope",
-    "emergency": "emergency",
-    "book_appointment": "booking",
-    "contact_human": "human",
-}
 PREVIEW_CHARS = 300
-# Intents that make a poor preview of what a conversation was about.
-SMALL_TALK = {"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge"}
 
 
 def text_key(text: str) -> str:
@@ -104,8 +101,7 @@ class _Batch:
             "last_event_id": event_id,
             "user_messages": 0,
             "bot_messages": 0,
-            **{flag: False for flag in ("fallback", "low_confidence", "emergency", "booking", "human")},
-            "out_of_scope": False,
+            **{flag: False for flag in FLAGS},
         }
         result = self.connection.execute(sa.insert(conversations).values(**values))
         values["id"] = result.inserted_primary_key[0]
@@ -129,7 +125,7 @@ class _Batch:
             return
         data = json.loads(event.data or "{}")
         timestamp = float(event.timestamp or data.get("timestamp") or 0.0)
-        starts_session = event.type_name == "action" and event.action_name == SESSION_START_ACTION
+        starts_session = event.type_name == "action" and event.action_name == ActionName.SESSION_START
         # A session start without Rasa's action before it (older trackers) still splits.
         restarted = event.type_name == "session_started" and bool(
             conversation and conversation.row["user_messages"]
@@ -158,7 +154,7 @@ class _Batch:
         intent = intent_data.get("name")
         confidence = intent_data.get("confidence")
         is_payload = text.startswith("/")
-        fallback = intent == FALLBACK_INTENT
+        fallback = intent == IntentName.NLU_FALLBACK
         low = not is_payload and confidence is not None and float(confidence) < self.low_confidence
         message = {
             "event_id": event_id,
@@ -173,7 +169,7 @@ class _Batch:
             "is_payload": is_payload,
             "fallback": fallback,
             "low_confidence": low,
-            "unanswered": not is_payload and (fallback or intent == "out_of_scope"),
+            "unanswered": not is_payload and (fallback or intent == IntentName.OUT_OF_SCOPE),
         }
         self.new_messages.append(message)
         conversation.last_message, conversation.last_message_is_new = message, True
@@ -191,7 +187,7 @@ class _Batch:
             row["first_message_intent"] = intent
         row["fallback"] = row["fallback"] or fallback
         row["low_confidence"] = row["low_confidence"] or low
-        flag = FLAG_INTENTS.get(intent or "")
+        flag = FLAG_OF_INTENT.get(intent or "")
         if flag:
             row[flag] = True
 
@@ -201,15 +197,15 @@ class _Batch:
         if message is None:
             return
         message["fallback"] = True
-        if action == "action_cannot_answer" and not message["is_payload"]:
+        if action == ActionName.CANNOT_ANSWER and not message["is_payload"]:
             message["unanswered"] = True
         conversation.last_message_dirty = not conversation.last_message_is_new
 
     def _slot(self, conversation: _Conversation, data: Dict[str, Any]) -> None:
         name, value = data.get("name"), data.get("value")
-        if name == "language" and isinstance(value, str):
+        if name == SlotName.LANGUAGE and isinstance(value, str):
             conversation.row["language"] = value[:8]
-        if name != "topic" or not isinstance(value, str) or not value:
+        if name != SlotName.TOPIC or not isinstance(value, str) or not value:
             return
         # A topic slot set before any patient message is carried over from the previous
         # session, not an answer given in this one.

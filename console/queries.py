@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
+from assistant.conversation_vocabulary import FLAGS as CONVERSATION_FLAGS
 from console.schema import conversation_topics, conversations, messages
 
 c = conversations.c
@@ -169,9 +170,6 @@ class Conversation:
     topics: Tuple[str, ...] = ()
 
 
-FLAG_COLUMNS = ("fallback", "low_confidence", "out_of_scope", "emergency", "booking", "human")
-
-
 def _conversation(row: Any, topics: Sequence[str] = ()) -> Conversation:
     return Conversation(
         id=row.id,
@@ -185,7 +183,7 @@ def _conversation(row: Any, topics: Sequence[str] = ()) -> Conversation:
         first_message=row.first_message,
         first_event_id=row.first_event_id,
         last_event_id=row.last_event_id,
-        flags=tuple(flag for flag in FLAG_COLUMNS if getattr(row, flag)),
+        flags=tuple(flag for flag in CONVERSATION_FLAGS if getattr(row, flag)),
         topics=tuple(topics),
     )
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from assistant.knowledge import get_knowledge
 from assistant.settings import PROJECT_ROOT
-from console.schema import annotations_table, conversations, messages
+from console.schema import annotations_table, messages
 
 DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
 
@@ -185,18 +185,3 @@ def detach_conversations(connection: sa.engine.Connection, conversation_ids: Seq
     connection.execute(
         sa.update(annotations_table).where(annotations_table.c.event_id.in_(event_ids)).values(event_id=None)
     )
-
-
-def unannotated_conversations(engine: Engine) -> int:
-    """Returns how many conversations have a fallback and no annotation yet (a to-do count)."""
-    annotated = sa.select(messages.c.conversation_id).join(
-        annotations_table, annotations_table.c.event_id == messages.c.event_id
-    )
-    with engine.connect() as connection:
-        return int(
-            connection.execute(
-                sa.select(sa.func.count())
-                .select_from(conversations)
-                .where(conversations.c.fallback.is_(True), conversations.c.id.not_in(annotated))
-            ).scalar_one()
-        )

@@ -14,6 +14,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from assistant.conversation_vocabulary import ActionName, SlotName
 from console.queries import Conversation
 from console.schema import events
 
@@ -62,14 +63,9 @@ class Turn:
         """Whether the patient clicked a button (or typed a "/intent" payload)."""
         return bool(self.text and self.text.startswith("/"))
 
-    @property
-    def all_buttons(self) -> List[Button]:
-        """The buttons offered in the replies of this turn."""
-        return [button for reply in self.replies for button in reply.buttons]
-
 
 # Rasa's own bookkeeping actions say nothing to the patient; the transcript leaves them out.
-_QUIET_ACTIONS = {"action_listen", "action_session_start"}
+_QUIET_ACTIONS = {ActionName.LISTEN, ActionName.SESSION_START}
 
 
 def _buttons(raw: Any) -> List[Button]:
@@ -125,7 +121,7 @@ def build_turns(rows: Iterable[Any]) -> List[Turn]:
                 offered = buttons
         elif row.type_name == "action" and data.get("name") not in _QUIET_ACTIONS:
             turn.actions.append(str(data.get("name")))
-        elif row.type_name == "slot" and data.get("name") == "topic" and turn.event_id is not None:
+        elif row.type_name == "slot" and data.get("name") == SlotName.TOPIC and turn.event_id is not None:
             turn.topic = data.get("value") or turn.topic
     return [turn for turn in turns if turn.event_id is not None or turn.replies]
 
