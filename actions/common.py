@@ -10,7 +10,7 @@ from assistant import messages
 from assistant.clinic import get_clinic
 from assistant.conversation_vocabulary import SlotName
 from assistant.knowledge import get_knowledge
-from assistant.language import detect_language, page_language
+from assistant.language import reply_language
 
 # The broad entry points offered when the patient has not chosen a topic yet.
 STARTER_TOPICS = (
@@ -28,10 +28,10 @@ Button = Dict[str, Any]
 def conversation_language(tracker: Tracker) -> str:
     """Returns the language to answer the latest message in.
 
-    The text decides when it can (:func:`assistant.language.detect_language`); a message
-    that shows no language ("/greet", a button's payload, "ok") keeps the conversation's,
-    or, before the conversation has one, takes the page's: the web chat sends its page
-    language as the message's metadata (``{"language": "ms"}``).
+    The rule of every channel (:func:`assistant.language.reply_language`): the text
+    decides when it can; a message that shows no language ("/greet", a button's payload,
+    "ok") keeps the conversation's, or, before the conversation has one, takes the page's:
+    the web chat sends its page language as the message's metadata (``{"language": "ms"}``).
 
     Args:
         tracker: The conversation, its latest message the one to answer.
@@ -44,8 +44,7 @@ def conversation_language(tracker: Tracker) -> str:
     # The conversation's language wins over the page's: it comes from what the patient
     # typed (or from the page at the greeting), so on the Malay page a button under an
     # English answer, or "ok" after one, still gets English.
-    previous = tracker.get_slot(SlotName.LANGUAGE) or page_language(tracker.latest_message.get("metadata"))
-    return detect_language(text, previous=previous)
+    return reply_language(text, tracker.get_slot(SlotName.LANGUAGE), tracker.latest_message.get("metadata"))
 
 
 def topic_buttons(topic_ids: Iterable[str], language: str) -> List[Button]:

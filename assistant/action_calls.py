@@ -25,7 +25,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from assistant import messages
 from assistant.clinic import get_clinic
 from assistant.conversation_vocabulary import SlotName
-from assistant.language import detect_language
+from assistant.language import reply_language
 from assistant.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -53,8 +53,9 @@ def validate_action_result(_action: RemoteAction, result: Dict[str, Any]) -> boo
 
 def unavailable_message(tracker: DialogueStateTracker) -> str:
     """Returns the apology with the clinic's contact, in the conversation's language."""
-    text = tracker.latest_message.text if tracker.latest_message else ""
-    language = detect_language(text or "", previous=tracker.get_slot(SlotName.LANGUAGE))
+    latest = tracker.latest_message
+    text, metadata = (latest.text or "", latest.metadata) if latest else ("", None)
+    language = reply_language(text, tracker.get_slot(SlotName.LANGUAGE), metadata)
     clinic = get_clinic()
     intro = messages.text("action_unavailable", language, clinic=clinic.name)
     return f"{intro}\n{messages.contact_lines(clinic, language)}"

@@ -92,3 +92,22 @@ def detect_language(message: str, previous: Optional[str] = None) -> str:
     if len(words) <= 2 and previous:
         return previous
     return ENGLISH
+
+
+def reply_language(text: str, conversation: Optional[str] = None, metadata: Any = None) -> str:
+    """Returns the language to reply in: the one rule every channel and action follows.
+
+    The text decides when it shows a language; a message that shows none ("/greet", a
+    button, "ok") keeps the conversation's language, or before the conversation has one,
+    takes the page's (the web chat sends it as the message's metadata).
+
+    Args:
+        text: The patient's latest message.
+        conversation: The conversation's language so far (the ``language`` slot), if any.
+        metadata: The message's metadata as the client sent it.
+
+    Returns:
+        ``en`` or ``ms``.
+
+    """
+    return detect_language(text, previous=conversation or page_language(metadata))

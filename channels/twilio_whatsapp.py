@@ -25,7 +25,7 @@ from twilio.request_validator import RequestValidator
 
 from assistant import messages
 from assistant.inbound import RejectedMessage, clean_message
-from assistant.language import detect_language
+from assistant.language import reply_language
 from assistant.settings import TWILIO_API_DEFAULT, get_settings
 from channels.whatsapp_common import (
     BackgroundWork,
@@ -238,6 +238,6 @@ def _has_media(form: RequestParameters) -> bool:
 
 
 async def _refuse(agent: Any, output: OutputChannel, conversation: str, raw: str) -> None:
-    language = (await last_turn(agent, conversation)).language or detect_language(raw)
+    language = reply_language(raw, (await last_turn(agent, conversation)).language)
     limit = str(get_settings().max_message_chars)
     await output.send_text_message(conversation, messages.text("whatsapp_unreadable", language, limit=limit))

@@ -25,7 +25,7 @@ from sanic.response import HTTPResponse
 
 from assistant import messages
 from assistant.inbound import RejectedMessage, clean_message
-from assistant.language import detect_language
+from assistant.language import reply_language
 from assistant.settings import WHATSAPP_API_DEFAULT, get_settings
 from channels.whatsapp_cloud_format import (
     BODY_MAX,
@@ -264,7 +264,7 @@ class WhatsAppCloudInput(InputChannel):
                 text = clean_message(message.text)
             except RejectedMessage:
                 if message.kind == "unreadable" or len(message.text) > get_settings().max_message_chars:
-                    await _refuse(output, conversation, turn.language or detect_language(message.text))
+                    await _refuse(output, conversation, reply_language(message.text, turn.language))
                 return
             text = chosen_payload(text, turn.buttons) or text
         await on_new_message(

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from rasa.shared.core.events import UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
-from assistant.language import detect_language
+from assistant import messages
+from assistant.action_calls import unavailable_message
+from assistant.clinic import get_clinic
+from assistant.language import detect_language, reply_language
 
 
 @pytest.mark.parametrize(
@@ -40,3 +45,26 @@ def test_english_and_english_heavy_manglish(message: str) -> None:
 def test_messages_without_words_keep_the_conversations_language(message: str) -> None:
     assert detect_language(message, previous="ms") == "ms"
     assert detect_language(message) == "en"
+
+
+@pytest.mark.parametrize(
+    ("text", "conversation", "metadata", "expected"),
+    [
+        ("kenapa otot saya mengecut", "en", {"language": "en"}, "ms"),  # the text decides
+        ("why are my muscles shrinking", "ms", {"language": "ms"}, "en"),
+        ("/greet", "ms", {"language": "en"}, "ms"),  # no words: the conversation's
+        ("/greet", None, {"language": "ms"}, "ms"),  # nor a conversation yet: the page's
+        ("ok", None, {"language": "fr"}, "en"),  # a language we do not speak is ignored
+        ("", None, None, "en"),
+    ],
+)
+def test_one_reply_language_rule(text: str, conversation: str, metadata: object, expected: str) -> None:
+    assert reply_language(text, conversation, metadata) == expected
+
+
+def test_the_action_server_apology_on_the_malay_page_is_in_malay() -> None:
+    """It followed the text and the slot only, so the Malay page's first button got English."""
+    greeting = UserUttered("/greet", metadata={"language": "ms"})
+    tracker = DialogueStateTracker.from_events("page-ms", [greeting])
+    intro = messages.text("action_unavailable", "ms", clinic=get_clinic().name)
+    assert unavailable_message(tracker).split("\n")[0] == intro
