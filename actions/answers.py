@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import STARTER_TOPICS, conversation_language, topic_buttons, with_contact
+from actions.common import STARTER_TOPICS, conversation_language, topic_buttons
 from assistant import messages
 from assistant.clinic import get_clinic
 from assistant.conversation_vocabulary import ActionName, SlotName
@@ -64,7 +64,7 @@ class ActionAnswerTopic(Action):
         language = conversation_language(tracker)
         topic = resolve_topic(tracker)
         if topic is None:
-            dispatcher.utter_message(text=with_contact("cannot_answer", language))
+            dispatcher.utter_message(text=messages.with_contact("cannot_answer", language))
             return [SlotSet(SlotName.LANGUAGE, language)]
         for message in quote_messages(topic, language):
             dispatcher.utter_message(**message)

@@ -6,7 +6,6 @@ from typing import Any, Dict, Iterable, List
 
 from rasa_sdk import Tracker
 
-from assistant import messages
 from assistant.clinic import get_clinic
 from assistant.conversation_vocabulary import SlotName
 from assistant.knowledge import get_knowledge
@@ -56,13 +55,6 @@ def topic_buttons(topic_ids: Iterable[str], language: str) -> List[Button]:
         if topic is not None:
             buttons.append({"title": topic.title(language), "payload": f"/{topic.id}"})
     return buttons
-
-
-def with_contact(message_key: str, language: str) -> str:
-    """Returns a message followed by the clinic's configured contact lines."""
-    clinic = get_clinic()
-    intro = messages.text(message_key, language, clinic=clinic.name)
-    return f"{intro}\n{messages.contact_lines(clinic, language)}"
 
 
 def clinic_name() -> str:

@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import STARTER_TOPICS, clinic_name, conversation_language, topic_buttons, with_contact
+from actions.common import STARTER_TOPICS, clinic_name, conversation_language, topic_buttons
 from assistant import messages
 from assistant.conversation_vocabulary import SlotName
 
@@ -35,7 +35,7 @@ class ReplyAction(Action):
         """Sends the message in the conversation's language."""
         language = conversation_language(tracker)
         if self.add_contact:
-            reply = with_contact(self.message_key, language)
+            reply = messages.with_contact(self.message_key, language)
         else:
             reply = messages.text(self.message_key, language, clinic=clinic_name())
         buttons = topic_buttons(STARTER_TOPICS, language) if self.offer_topics else []

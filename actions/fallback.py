@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import conversation_language, topic_buttons, with_contact
+from actions.common import conversation_language, topic_buttons
 from assistant import messages
 from assistant.conversation_vocabulary import ActionName, SlotName
 from assistant.knowledge import get_knowledge
@@ -41,7 +41,7 @@ class ActionClarify(Action):
         language = conversation_language(tracker)
         candidates = likely_topics(tracker)
         if not candidates:
-            dispatcher.utter_message(text=with_contact("cannot_answer", language))
+            dispatcher.utter_message(text=messages.with_contact("cannot_answer", language))
             return [SlotSet(SlotName.LANGUAGE, language)]
         buttons = topic_buttons(candidates, language)
         buttons.append({"title": messages.text("none_of_these", language), "payload": NONE_OF_THESE_PAYLOAD})
@@ -61,5 +61,5 @@ class ActionCannotAnswer(Action):
     ) -> List[Dict[str, Any]]:
         """Sends the honest fallback."""
         language = conversation_language(tracker)
-        dispatcher.utter_message(text=with_contact("cannot_answer", language))
+        dispatcher.utter_message(text=messages.with_contact("cannot_answer", language))
         return [SlotSet(SlotName.LANGUAGE, language)]

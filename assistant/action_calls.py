@@ -23,7 +23,6 @@ from rasa.shared.core.events import BotUttered, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from assistant import messages
-from assistant.clinic import get_clinic
 from assistant.conversation_vocabulary import SlotName
 from assistant.language import reply_language
 from assistant.settings import get_settings
@@ -56,9 +55,7 @@ def unavailable_message(tracker: DialogueStateTracker) -> str:
     latest = tracker.latest_message
     text, metadata = (latest.text or "", latest.metadata) if latest else ("", None)
     language = reply_language(text, tracker.get_slot(SlotName.LANGUAGE), metadata)
-    clinic = get_clinic()
-    intro = messages.text("action_unavailable", language, clinic=clinic.name)
-    return f"{intro}\n{messages.contact_lines(clinic, language)}"
+    return messages.with_contact("action_unavailable", language)
 
 
 def install() -> None:

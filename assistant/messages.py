@@ -8,10 +8,10 @@ from typing import Dict
 
 import yaml
 
-from assistant.clinic import Clinic
+from assistant.clinic import Clinic, get_clinic
+from assistant.language import LANGUAGES
 
 MESSAGES_FILE = Path(__file__).with_name("messages.yml")
-LANGUAGES = ("en", "ms")
 
 
 @lru_cache(maxsize=1)
@@ -43,3 +43,13 @@ def contact_lines(clinic: Clinic, language: str) -> str:
     """Returns the configured ways to reach the clinic, one per line."""
     lines = [text(f"contact_{name}", language, value=value) for name, value in clinic.contact_fields()]
     return "\n".join(lines) if lines else text("contact_none", language, clinic=clinic.name)
+
+
+def with_contact(key: str, language: str) -> str:
+    """Returns message ``key`` followed by the clinic's contact lines.
+
+    The one builder of every reply that sends the patient to the clinic: "I can't answer
+    that", "I can't look that up right now", booking, a person, out of scope.
+    """
+    clinic = get_clinic()
+    return f"{text(key, language, clinic=clinic.name)}\n{contact_lines(clinic, language)}"
