@@ -61,8 +61,15 @@ class Service:
             start_new_session=True,
         )
 
+    def answers(self) -> bool:
+        """Whether the service answers now: ``ready_url`` gives 200 (other protocols override)."""
+        try:
+            return requests.get(self.ready_url, timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
     def wait_ready(self, timeout: float = 180.0) -> float:
-        """Polls ``ready_url`` until it answers 200.
+        """Polls :meth:`answers` until it is true.
 
         Returns:
             Seconds waited.
@@ -75,12 +82,9 @@ class Service:
         while time.monotonic() - started < timeout:
             if self.process is not None and self.process.poll() is not None:
                 raise ServiceError(f"{self.name} exited with {self.process.returncode}{self._log_tail()}")
-            try:
-                if requests.get(self.ready_url, timeout=2).status_code == 200:
-                    return time.monotonic() - started
-            except requests.RequestException:
-                pass
-            time.sleep(0.25)
+            if self.answers():
+                return time.monotonic() - started
+            time.sleep(0.2)
         raise ServiceError(f"{self.name} not ready after {timeout:.0f} s{self._log_tail()}")
 
     def stop(self, timeout: float = 15.0) -> None:
