@@ -2,8 +2,9 @@
 
 Rasa's own channel trusts any POST, fails on one without ``Body`` and sends with a
 blocking client inside the event loop. This one answers 403 unless ``X-Twilio-Signature``
-is valid for ``PUBLIC_BASE_URL`` + the path, 400 for a missing or empty body, and
-replies through Twilio's REST API with aiohttp after acknowledging the webhook. Buttons
+is valid for ``PUBLIC_BASE_URL`` + the path, 400 for a missing or empty body, handles
+the message before answering (503 when the tracker database fails, see
+``whatsapp_common.Deliveries``) and replies through Twilio's REST API with aiohttp. Buttons
 become a numbered list; the patient answers with the number or the title. Conversations
 are stored under a keyed hash of the number (see ``whatsapp_common.sender_id``).
 """
@@ -28,10 +29,9 @@ from assistant.inbound import RejectedMessage, clean_message
 from assistant.language import reply_language
 from assistant.settings import TWILIO_API_DEFAULT, get_settings
 from channels.whatsapp_common import (
-    BackgroundWork,
+    Deliveries,
     MessageHandler,
     Outbox,
-    RecentIds,
     channel_status,
     configured_values,
     last_turn,
@@ -55,6 +55,8 @@ _VARIABLES = {
     "sender_hash_key": "SENDER_HASH_KEY",
 }
 # Replies go through the REST API, so the webhook's own answer says nothing.
+# Seconds a provider is asked to wait before retrying a message that failed.
+RETRY_AFTER_S = "5"
 _EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -138,7 +140,7 @@ class TwilioWhatsAppOutput(OutputChannel):
 
 
 class TwilioWhatsAppInput(InputChannel):
-    """The Twilio WhatsApp webhook: verified, validated, answered in the background."""
+    """The Twilio WhatsApp webhook: verified, validated, handled before it is answered."""
 
     @classmethod
     def name(cls) -> str:
@@ -155,8 +157,7 @@ class TwilioWhatsAppInput(InputChannel):
         """Serves ``config``'s account, or answers 503 when it is None."""
         self.config = config
         self.outbox = Outbox(PROVIDER)
-        self.work = BackgroundWork()
-        self.seen = RecentIds()
+        self.deliveries = Deliveries("twilio")
 
     def blueprint(self, on_new_message: MessageHandler) -> Blueprint:
         """Returns the routes: ``GET /`` (status) and ``POST /webhook``."""
@@ -168,15 +169,16 @@ class TwilioWhatsAppInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            return self._receive(request, on_new_message)
+            return await self._receive(request, on_new_message)
 
         @webhook.listener("after_server_stop")
         async def close(*_: Any) -> None:
+            await self.deliveries.close()
             await self.outbox.close()
 
         return webhook
 
-    def _receive(self, request: Request, on_new_message: MessageHandler) -> HTTPResponse:
+    async def _receive(self, request: Request, on_new_message: MessageHandler) -> HTTPResponse:
         config = self.config
         if config is None:
             return not_configured(PROVIDER)
@@ -191,11 +193,10 @@ class TwilioWhatsAppInput(InputChannel):
         conversation = sender_id(number, config.sender_hash_key)
         output = TwilioWhatsAppOutput(config, self.outbox, number)
         agent = getattr(request.app.ctx, "agent", None)
-        message_sid = form.get("MessageSid")
+        stored_id = stored_message_id(form.get("MessageSid"), config.sender_hash_key)
         job: Callable[[], Awaitable[None]]
         try:
             text = clean_message(raw)
-            stored_id = stored_message_id(message_sid, config.sender_hash_key)
             job = functools.partial(
                 self._answer, agent, on_new_message, output, conversation, text, stored_id
             )
@@ -204,9 +205,15 @@ class TwilioWhatsAppInput(InputChannel):
                 return response.text("'Body' is missing or empty", status=400)
             # A photo, a voice note or an overlong text: tell the patient what works.
             job = functools.partial(_refuse, agent, output, conversation, raw or "")
-        if message_sid and not self.seen.first_time(message_sid):
-            return response.text(_EMPTY_TWIML, content_type="text/xml")
-        self.work.start(conversation, job)
+        apologise = functools.partial(_apologise, output, conversation, raw or "")
+        if not await self.deliveries.handle(stored_id, conversation, job, apologise):
+            # Not handled (the tracker database failed), and the patient was told. Twilio
+            # retries when the webhook URL carries its connection overrides (docs/security.md).
+            return response.text(
+                "The message could not be handled; send it again shortly.",
+                status=503,
+                headers={"Retry-After": RETRY_AFTER_S},
+            )
         return response.text(_EMPTY_TWIML, content_type="text/xml")
 
     async def _answer(
@@ -235,6 +242,12 @@ def _form(request: Request) -> RequestParameters:
 
 def _has_media(form: RequestParameters) -> bool:
     return str(form.get("NumMedia") or "0").strip() not in ("", "0")
+
+
+async def _apologise(output: OutputChannel, conversation: str, raw: str) -> None:
+    """Tells the patient the message was not handled: try again, or contact the clinic."""
+    text = messages.with_contact("action_unavailable", reply_language(raw))
+    await output.send_text_message(conversation, text)
 
 
 async def _refuse(agent: Any, output: OutputChannel, conversation: str, raw: str) -> None:

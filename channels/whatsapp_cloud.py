@@ -2,8 +2,9 @@
 
 ``GET`` answers Meta's subscription check (``hub.verify_token``, constant-time compare).
 ``POST`` answers 403 unless ``X-Hub-Signature-256`` is the HMAC-SHA256 of the raw body
-with the app secret, then acknowledges at once and handles the messages in the
-background: duplicates (same message id) once, receipts not at all. Replies go through
+with the app secret, then handles the messages before answering: duplicates (same
+message id, on any replica) once, receipts not at all; 503 when the tracker database
+fails, so Meta redelivers (see ``whatsapp_common.Deliveries``). Replies go through
 the Graph API with aiohttp: reply buttons or a list when the bot offers buttons, text
 otherwise. Conversations are stored under a keyed hash of the number.
 """
@@ -36,10 +37,9 @@ from channels.whatsapp_cloud_format import (
     text_message,
 )
 from channels.whatsapp_common import (
-    BackgroundWork,
+    Deliveries,
     MessageHandler,
     Outbox,
-    RecentIds,
     channel_status,
     configured_values,
     last_turn,
@@ -68,6 +68,8 @@ _VARIABLES = {
     "sender_hash_key": "SENDER_HASH_KEY",
 }
 _SIGNATURE_PREFIX = "sha256="
+# Seconds Meta is asked to wait before redelivering a message that failed.
+RETRY_AFTER_S = "5"
 
 
 def signature_valid(app_secret: str, body: bytes, header: Optional[str]) -> bool:
@@ -168,7 +170,7 @@ class WhatsAppCloudOutput(OutputChannel):
 
 
 class WhatsAppCloudInput(InputChannel):
-    """The WhatsApp Cloud API webhook: verified, acknowledged, answered in the background."""
+    """The WhatsApp Cloud API webhook: verified, then handled before it is answered."""
 
     @classmethod
     def name(cls) -> str:
@@ -185,8 +187,7 @@ class WhatsAppCloudInput(InputChannel):
         """Serves ``config``'s number, or answers 503 when it is None."""
         self.config = config
         self.outbox = Outbox(PROVIDER)
-        self.work = BackgroundWork()
-        self.seen = RecentIds()
+        self.deliveries = Deliveries("whatsapp")
 
     def blueprint(self, on_new_message: MessageHandler) -> Blueprint:
         """Returns the routes: ``GET /`` (status), ``GET /webhook`` and ``POST /webhook``."""
@@ -208,15 +209,16 @@ class WhatsAppCloudInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            return self._receive(request, on_new_message)
+            return await self._receive(request, on_new_message)
 
         @webhook.listener("after_server_stop")
         async def close(*_: Any) -> None:
+            await self.deliveries.close()
             await self.outbox.close()
 
         return webhook
 
-    def _receive(self, request: Request, on_new_message: MessageHandler) -> HTTPResponse:
+    async def _receive(self, request: Request, on_new_message: MessageHandler) -> HTTPResponse:
         config = self.config
         if config is None:
             return not_configured(PROVIDER)
@@ -234,16 +236,20 @@ class WhatsAppCloudInput(InputChannel):
             if message.phone_number_id and message.phone_number_id != config.phone_number_id:
                 logger.warning("Ignoring a message sent to another WhatsApp number id.")
                 continue
-            if not self.seen.first_time(message.message_id):
-                continue
             conversation = sender_id(message.number, config.sender_hash_key)
             output = WhatsAppCloudOutput(config, self.outbox, message.number)
             stored_id = stored_message_id(message.message_id, config.sender_hash_key)
             job = functools.partial(
                 self._answer, agent, on_new_message, output, conversation, message, stored_id
             )
-            self.work.start(conversation, job)
-        # Meta resends what is not acknowledged quickly: answer now, reply from the background.
+            apologise = functools.partial(_apologise, output, conversation, message.text)
+            if not await self.deliveries.handle(stored_id, conversation, job, apologise):
+                # Meta redelivers the whole notification; the messages handled are skipped then.
+                return response.json(
+                    {"error": "The message could not be handled; send it again shortly."},
+                    status=503,
+                    headers={"Retry-After": RETRY_AFTER_S},
+                )
         return response.json({"status": "received"})
 
     async def _answer(
@@ -270,6 +276,13 @@ class WhatsAppCloudInput(InputChannel):
         await on_new_message(
             UserMessage(text, output, conversation, input_channel=self.name(), message_id=stored_id)
         )
+
+
+async def _apologise(output: OutputChannel, conversation: str, text: str) -> None:
+    """Tells the patient the message was not handled: try again, or contact the clinic."""
+    await output.send_text_message(
+        conversation, messages.with_contact("action_unavailable", reply_language(text))
+    )
 
 
 async def _refuse(output: OutputChannel, conversation: str, language: str) -> None:

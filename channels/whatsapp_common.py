@@ -1,7 +1,8 @@
 """What both WhatsApp channels need at run time besides text shaping.
 
-Pseudonymous conversation ids, their configuration from ``credentials.yml``, duplicate
-detection, background processing in order per conversation, the last buttons offered
+Pseudonymous conversation ids, their configuration from ``credentials.yml``, handling
+each message before the webhook is answered (``Deliveries``: once across replicas, in
+order per conversation, 503 when the tracker database fails), the last buttons offered
 (read from the tracker store), and posting to the provider with an async HTTP client.
 Phone numbers live only in the objects that reply; nothing here logs them.
 """
@@ -9,6 +10,7 @@ Phone numbers live only in the objects that reply; nothing here logs them.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import logging
@@ -23,9 +25,11 @@ from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import response
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.conversation_vocabulary import SlotName
 from assistant.inbound import WHATSAPP_SENDER_PREFIX
+from channels.whatsapp_duplicates import SeenMessages
 from channels.whatsapp_text import Button
 
 logger = logging.getLogger(__name__)
@@ -33,6 +37,11 @@ logger = logging.getLogger(__name__)
 # What Rasa gives a channel to hand it a patient's message.
 MessageHandler = Callable[[UserMessage], Awaitable[Any]]
 
+# How long a webhook waits for its message to be handled before answering anyway: under
+# Twilio's 15 s webhook timeout and Meta's, with room for the network.
+HANDLE_WAIT_S = 10.0
+# How long shutdown waits for messages still being handled after their webhook was answered.
+DRAIN_S = 30.0
 _DIGIT_RUNS = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 
 
@@ -137,36 +146,128 @@ class RecentIds:
         return True
 
 
-class BackgroundWork:
-    """Runs jobs after the webhook has been answered, in arrival order per conversation."""
+class ConversationQueue:
+    """Runs jobs in arrival order per conversation, and keeps them until they finish."""
 
     def __init__(self) -> None:
         """Starts with nothing running."""
         self._tasks: set[asyncio.Task] = set()
         self._locks: Dict[str, Tuple[asyncio.Lock, int]] = {}
 
-    def start(self, conversation: str, job: Callable[[], Awaitable[None]]) -> None:
+    def start(self, conversation: str, job: Callable[[], Awaitable[Any]]) -> asyncio.Task:
         """Schedules ``job`` to run once earlier jobs of ``conversation`` have finished."""
         lock, waiting = self._locks.get(conversation, (asyncio.Lock(), 0))
         self._locks[conversation] = (lock, waiting + 1)
         task = asyncio.get_running_loop().create_task(self._run(conversation, lock, job))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
-    async def _run(self, conversation: str, lock: asyncio.Lock, job: Callable[[], Awaitable[None]]) -> None:
+    async def drain(self, timeout: float) -> None:
+        """Waits up to ``timeout`` seconds for the jobs still running (at shutdown)."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    async def _run(self, conversation: str, lock: asyncio.Lock, job: Callable[[], Awaitable[Any]]) -> Any:
         try:
             async with lock:
-                await job()
-        except Exception as error:
-            # The traceback's messages could quote a number: scrub before logging.
-            details = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-            logger.error("Handling a WhatsApp message failed: %s", scrub(details))
+                return await job()
         finally:
             _, waiting = self._locks[conversation]
             if waiting <= 1:
                 del self._locks[conversation]
             else:
                 self._locks[conversation] = (lock, waiting - 1)
+
+
+def log_failure(error: BaseException) -> None:
+    """Logs why a message was not handled, its traceback scrubbed of anything like a number."""
+    details = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    logger.error("Handling a WhatsApp message failed: %s", scrub(details))
+
+
+class Deliveries:
+    """Handles each WhatsApp message before its webhook is answered, once across replicas.
+
+    The webhook answers 2xx only once the message was handled (its events are in the
+    tracker store) or is a duplicate; when the tracker database fails, 503, and the id
+    is released so the provider's retry is handled. Handling normally takes well under
+    a second; past ``HANDLE_WAIT_S`` (inside Twilio's 15 s and Meta's webhook time
+    limits) the webhook is answered 200 and the message finishes in the background,
+    which shutdown waits for (``drain``).
+    """
+
+    def __init__(self, provider: str, database_url: Optional[str] = None) -> None:
+        """Keeps ``provider``'s ids (``twilio`` or ``whatsapp``) in the shared table."""
+        self.seen = SeenMessages(provider, database_url)
+        self.queue = ConversationQueue()
+        # Messages whose patient was already told once that it failed (per process).
+        self._apologised = RecentIds()
+
+    async def handle(
+        self,
+        message_hash: Optional[str],
+        conversation: str,
+        job: Callable[[], Awaitable[Any]],
+        apologise: Callable[[], Awaitable[Any]],
+    ) -> bool:
+        """Handles one message unless another delivery of it was; returns False to answer 503.
+
+        Args:
+            message_hash: The keyed hash of the provider's id (``stored_message_id``), if any.
+            conversation: The conversation id, for ordering.
+            job: Hands the message to Rasa; raises when it was not handled.
+            apologise: Tells the patient, when handling fails; must not raise.
+
+        """
+        if message_hash is not None:
+            try:
+                if not await asyncio.to_thread(self.seen.claim, message_hash):
+                    return True
+            except SQLAlchemyError as error:
+                log_failure(error)
+                await self._apologise(message_hash, apologise)
+                return False
+        task = self.queue.start(conversation, functools.partial(self._handle, message_hash, job, apologise))
+        try:
+            return bool(await asyncio.wait_for(asyncio.shield(task), HANDLE_WAIT_S))
+        except asyncio.TimeoutError:
+            logger.warning("A WhatsApp message took over %.0f s: answered, still handling.", HANDLE_WAIT_S)
+            return True
+
+    async def _handle(
+        self,
+        message_hash: Optional[str],
+        job: Callable[[], Awaitable[Any]],
+        apologise: Callable[[], Awaitable[Any]],
+    ) -> bool:
+        try:
+            await job()
+        except Exception as error:  # whatever failed, the message was not (fully) handled
+            log_failure(error)
+            if message_hash is not None:
+                await asyncio.to_thread(self.seen.release, message_hash)
+            await self._apologise(message_hash, apologise)
+            return False
+        if message_hash is not None:
+            try:
+                await asyncio.to_thread(self.seen.finish, message_hash)
+            except SQLAlchemyError as error:
+                # Handled and stored; its claim stays and is taken over only once stale.
+                log_failure(error)
+        return True
+
+    async def _apologise(self, message_hash: Optional[str], apologise: Callable[[], Awaitable[Any]]) -> None:
+        if message_hash is None or self._apologised.first_time(message_hash):
+            try:
+                await apologise()
+            except Exception as error:  # the provider is down too: nothing more to do
+                log_failure(error)
+
+    async def close(self) -> None:
+        """Waits for messages still being handled (``DRAIN_S`` at most), then disconnects."""
+        await self.queue.drain(DRAIN_S)
+        self.seen.close()
 
 
 @dataclass
