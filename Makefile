@@ -17,7 +17,7 @@ WIDGET_SOURCES := widget/build.mjs widget/tsconfig.json $(shell find widget/src 
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: help setup widget system-deps run train test lint shell eval crossval staff-user purge clean bench loadtest run-cluster
+.PHONY: help setup widget system-deps run train test check lint shell eval crossval staff-user purge clean bench loadtest run-cluster
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ system-deps: ## Install the system packages the tests need (Chromium, PostgreSQL
 
 test: setup $(WIDGET) system-deps ## Run every test
 	$(PY) -m pytest
+
+check: lint $(SPACY_PIPELINE)/meta.json ## Quick loop (minutes): lint and every test that starts no server and loads no model
+	$(PY) -m pytest -m "not servers and not model"
 
 lint: $(INSTALLED) ## ruff and mypy
 	$(VENV)/bin/ruff check .

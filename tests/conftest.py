@@ -88,3 +88,10 @@ def close_polling_client(client: socketio.Client) -> None:
     30 s more than its work. The close packet is still sent; only the wait is skipped.
     """
     client.eio.disconnect(abort=True)
+
+
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    """Marks every test that uses the running ``bot`` as a ``servers`` test (``make check`` skips them)."""
+    for item in items:
+        if "bot" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.servers)

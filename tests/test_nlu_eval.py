@@ -16,6 +16,8 @@ from scripts.evaluate import REAL_SETS, fallback_thresholds, run_model, run_real
 from scripts.nlu_metrics import score
 from scripts.real_metrics import score_real
 
+pytestmark = pytest.mark.model
+
 
 @pytest.fixture(scope="module")
 def metrics(knowledge: KnowledgeBase) -> Dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from assistant.knowledge import KnowledgeBase
@@ -43,11 +44,13 @@ def test_every_topic_intent_is_answered_by_a_rule(knowledge: KnowledgeBase) -> N
     assert answered == set(knowledge.topics)
 
 
+@pytest.mark.model
 def test_rasa_data_validate_is_clean_with_warnings_as_errors() -> None:
     result = rasa("data", "validate", "--fail-on-warnings")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
+@pytest.mark.model
 def test_dialogue_test_stories_pass(tmp_path: Path) -> None:
     result = rasa(
         "test", "core", "--stories", "tests/test_stories.yml", "--fail-on-prediction-errors",

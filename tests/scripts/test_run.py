@@ -16,6 +16,7 @@ import requests
 from assistant.launcher import BIN_DIR, free_port
 from assistant.settings import PROJECT_ROOT, child_environment
 
+pytestmark = pytest.mark.servers
 BANNER_END = "Press Ctrl-C to stop."
 
 
