@@ -10,9 +10,12 @@ from assistant.redaction import redact
 from assistant.settings import get_settings
 
 _SENDER = re.compile(r"[\w.:@+\-]{1,128}")
-# Conversation ids that the WhatsApp channels derive from a phone number start with this;
-# a REST or web client must not pose as (or collide with) a WhatsApp patient.
+# Conversation ids the server derives start with these: WhatsApp's from a phone number, the
+# web chat's from its session token. A client must not pose as (or join) such a patient:
+# staff see those ids, and knowing one must not let anyone write into the conversation.
 WHATSAPP_SENDER_PREFIX = "wa-"
+WEB_SENDER_PREFIX = "web-"
+_SERVER_PREFIXES = (WHATSAPP_SENDER_PREFIX, WEB_SENDER_PREFIX)
 # A whole id that is a phone number (separators aside) or holds an e-mail address: an id
 # is stored in every event and shown to staff, so it must not identify the patient.
 _PHONE_SHAPED = re.compile(r"(?:tel:|whatsapp:)?\+?[0-9][0-9._:+\-]{5,}[0-9]", re.IGNORECASE)
@@ -60,15 +63,17 @@ def clean_sender(raw: Any) -> str:
 
     Raises:
         RejectedMessage: If it is missing, too long, has characters other than letters,
-            digits and ``_ . : @ + -``, starts with the WhatsApp channels' prefix, or is
+            digits and ``_ . : @ + -``, starts with a prefix of the server's own ids, or is
             shaped like a phone number or an e-mail address.
 
     """
     # fullmatch: with match, "$" would also accept a trailing newline.
     if not isinstance(raw, str) or not _SENDER.fullmatch(raw):
         raise RejectedMessage("'sender' must be 1 to 128 letters, digits or _.:@+-")
-    if raw.lower().startswith(WHATSAPP_SENDER_PREFIX):
-        raise RejectedMessage(f"'sender' must not start with '{WHATSAPP_SENDER_PREFIX}' (WhatsApp's ids)")
+    if raw.lower().startswith(_SERVER_PREFIXES):
+        raise RejectedMessage(
+            f"'sender' must not start with {' or '.join(_SERVER_PREFIXES)} (the server's ids)"
+        )
     if _PHONE_SHAPED.fullmatch(raw) or _EMAIL_SHAPED.fullmatch(raw):
         raise RejectedMessage("'sender' must not be a phone number or an e-mail address: use a random id")
     return raw

@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     # Key of the HMAC that turns a phone number into the conversation id stored in the
     # tracker; both WhatsApp channels stay off without it.
     sender_hash_key: Optional[str] = Field(default=None, env="SENDER_HASH_KEY")
+    # Key that signs the web chat's session tokens and hashes them into the stored
+    # conversation ids (channels/web_sessions.py), 32 characters or more; when unset, one
+    # is generated into var/web-session.key.
+    web_session_key: Optional[str] = Field(default=None, env="WEB_SESSION_KEY")
 
     tracker_db_url: str = Field(
         default=f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}", env="TRACKER_DB_URL"

@@ -17,7 +17,7 @@ import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, List, Tuple
+from typing import Dict, Iterator, List, Mapping, Optional, Tuple
 
 import sqlalchemy as sa
 
@@ -26,6 +26,7 @@ from assistant.launcher import ServiceGroup, action_server, free_port, rasa_serv
 from assistant.settings import PROJECT_ROOT, get_settings
 from bench.socketio_traffic import socketio_users
 from bench.traffic import Run, conversation_script, topic_questions, virtual_users
+from channels.web_sessions import stored_sender
 
 CHANNELS = ("rest", "socketio")
 # A healthy action server never leads to the "can't look that up" apology.
@@ -56,23 +57,46 @@ class LoadResult:
         return self.errors == 0 and not self.problems
 
 
-def stored_events(db_url: str, prefix: str) -> Dict[str, List[Tuple[str, str, bool]]]:
-    """Returns (type, text, has buttons) of the user and bot events of senders starting with ``prefix``."""
+StoredEvents = Dict[str, List[Tuple[str, str, bool]]]
+
+
+def _read_events(db_url: str, query: sa.TextClause, parameters: Mapping[str, object]) -> StoredEvents:
     engine = sa.create_engine(db_url)
-    events: Dict[str, List[Tuple[str, str, bool]]] = defaultdict(list)
-    query = sa.text(
-        "SELECT sender_id, type_name, data FROM events "
-        "WHERE sender_id LIKE :prefix AND type_name IN ('user', 'bot') ORDER BY id"
-    )
+    events: StoredEvents = defaultdict(list)
     try:
         with engine.connect() as connection:
-            for sender, type_name, data in connection.execute(query, {"prefix": f"{prefix}%"}):
+            for sender, type_name, data in connection.execute(query, parameters):
                 event = json.loads(data)
                 buttons = bool((event.get("data") or {}).get("buttons"))
                 events[sender].append((type_name, event.get("text") or "", buttons))
     finally:
         engine.dispose()
     return events
+
+
+def stored_events(db_url: str, prefix: str) -> StoredEvents:
+    """Returns (type, text, has buttons) of the user and bot events of senders starting with ``prefix``."""
+    query = sa.text(
+        "SELECT sender_id, type_name, data FROM events "
+        "WHERE sender_id LIKE :prefix AND type_name IN ('user', 'bot') ORDER BY id"
+    )
+    return _read_events(db_url, query, {"prefix": f"{prefix}%"})
+
+
+def stored_events_of(db_url: str, stored_ids: Mapping[str, str]) -> StoredEvents:
+    """Returns the events as :func:`stored_events` does, of the given conversations.
+
+    ``stored_ids`` maps the name the load gave a conversation to the id it is stored
+    under; the result is keyed by the names.
+    """
+    if not stored_ids:
+        return defaultdict(list)
+    query = sa.text(
+        "SELECT sender_id, type_name, data FROM events "
+        "WHERE sender_id IN :senders AND type_name IN ('user', 'bot') ORDER BY id"
+    ).bindparams(sa.bindparam("senders", expanding=True))
+    by_stored_id = _read_events(db_url, query, {"senders": list(stored_ids.values())})
+    return defaultdict(list, {name: by_stored_id.get(stored, []) for name, stored in stored_ids.items()})
 
 
 def delivered_parts(channel: str, text: str, buttons: bool) -> int:
@@ -87,15 +111,23 @@ def delivered_parts(channel: str, text: str, buttons: bool) -> int:
 
 
 def check_store(
-    db_url: str, run: Run, scripts: Dict[str, List[str]], prefix: str, channel: str
+    db_url: str,
+    run: Run,
+    scripts: Dict[str, List[str]],
+    prefix: str,
+    channel: str,
+    stored_ids: Optional[Mapping[str, str]] = None,
 ) -> Tuple[int, int, List[str]]:
     """Compares the store with what was sent and received.
+
+    The conversations are found by ``prefix``, or, when given, by ``stored_ids``: name ->
+    the id it is stored under (the web chat stores a keyed hash of its session token).
 
     Returns:
         Stored user messages, stored bot messages, and the problems found.
 
     """
-    stored = stored_events(db_url, prefix)
+    stored = stored_events(db_url, prefix) if stored_ids is None else stored_events_of(db_url, stored_ids)
     received: Dict[str, int] = defaultdict(int)
     for sample in run.samples:
         received[sample.sender] += sample.replies
@@ -130,12 +162,17 @@ def scripts_for(channel: str, prefix: str, conversations: int, length: int) -> D
 def load(rasa_url: str, db_url: str, store: str, channel: str, conversations: int, length: int) -> LoadResult:
     """Runs the conversations over ``channel`` and checks the store afterwards."""
     prefix = f"load-{store}-{channel}-{int(time.time() * 1000)}"
+    stored_ids: Optional[Dict[str, str]] = None
     if channel == "rest":
         run = asyncio.run(virtual_users(rasa_url, conversations, 1, length, prefix, timeout_s=300))
     else:
-        run = asyncio.run(socketio_users(rasa_url, conversations, length, prefix, timeout_s=300))
+        tokens: Dict[str, str] = {}
+        run = asyncio.run(
+            socketio_users(rasa_url, conversations, length, prefix, timeout_s=300, tokens=tokens)
+        )
+        stored_ids = {name: stored_sender(token) for name, token in tokens.items()}
     scripts = scripts_for(channel, prefix, conversations, length)
-    users, bots, problems = check_store(db_url, run, scripts, prefix, channel)
+    users, bots, problems = check_store(db_url, run, scripts, prefix, channel, stored_ids)
     return LoadResult(
         store,
         channel,

@@ -1,10 +1,14 @@
-"""Simulated patients over socket.io, the website widget's protocol."""
+"""Simulated patients over socket.io, the website widget's protocol.
+
+Like the widget, each patient asks for a session with an id of its own and then speaks in
+the session the server confirms (a signed token of the server's, channels/web_sessions.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import socketio
 
@@ -23,35 +27,43 @@ def has_buttons(message: Dict[str, Any]) -> bool:
 
 
 async def converse_socketio(
-    rasa_url: str, session_id: str, script: Sequence[str], run: Run, timeout_s: float
+    rasa_url: str,
+    session_id: str,
+    script: Sequence[str],
+    run: Run,
+    timeout_s: float,
+    tokens: Optional[Dict[str, str]] = None,
 ) -> None:
     """Holds one conversation on its own socket; records each reply's latency.
 
     The latency of a message is the time until its last reply message arrived: a topic
     answer ends with the message carrying its buttons; any other reply ends when no
-    further message follows within ``NEXT_PART_S``.
+    further message follows within ``NEXT_PART_S``. The samples carry ``session_id``, the
+    conversation's name here; ``tokens`` gets the session token the server confirmed for it.
     """
     client = socketio.AsyncClient(reconnection=False)
     inbox: asyncio.Queue = asyncio.Queue()
     client.on(BOT_EVENT, lambda data: inbox.put_nowait(data))
-    confirmed = asyncio.Event()
-    client.on("session_confirm", lambda _data: confirmed.set())
+    confirmed: asyncio.Queue = asyncio.Queue()
+    client.on("session_confirm", lambda data: confirmed.put_nowait(data))
     try:
         # Long-polling: python-engineio's websocket client needs a newer aiohttp than Rasa 3.6 allows.
         await client.connect(
             rasa_url, socketio_path="/socket.io", transports=["polling"], wait_timeout=timeout_s
         )
         await client.emit("session_request", {"session_id": session_id})
-        await asyncio.wait_for(confirmed.wait(), timeout_s)
+        token = str(await asyncio.wait_for(confirmed.get(), timeout_s))
     except (socketio.exceptions.ConnectionError, asyncio.TimeoutError) as failure:
         reason = type(failure).__name__
         run.samples.extend(Sample(session_id, index, 0.0, 0, 0, reason) for index in range(len(script)))
         await client.disconnect()
         return
+    if tokens is not None:
+        tokens[session_id] = token
     for index, message in enumerate(script):
         started = time.perf_counter()
         try:
-            await client.emit(USER_EVENT, {"message": message, "session_id": session_id})
+            await client.emit(USER_EVENT, {"message": message, "session_id": token})
         except socketio.exceptions.SocketIOError as failure:
             run.samples.append(Sample(session_id, index, 0.0, 0, 0, type(failure).__name__))
             continue
@@ -69,16 +81,29 @@ async def converse_socketio(
 
 
 async def socketio_users(
-    rasa_url: str, conversations: int, length: int, prefix: str, timeout_s: float = 120.0
+    rasa_url: str,
+    conversations: int,
+    length: int,
+    prefix: str,
+    timeout_s: float = 120.0,
+    tokens: Optional[Dict[str, str]] = None,
 ) -> Run:
-    """Runs ``conversations`` concurrent socket.io conversations of ``length`` topic questions."""
+    """Runs ``conversations`` concurrent socket.io conversations of ``length`` topic questions.
+
+    The conversations are named ``{prefix}-{number}``; ``tokens`` gets each one's session token.
+    """
     questions = topic_questions()
     run = Run()
     started = time.perf_counter()
     await asyncio.gather(
         *(
             converse_socketio(
-                rasa_url, f"{prefix}-{number}", conversation_script(number, length, questions), run, timeout_s
+                rasa_url,
+                f"{prefix}-{number}",
+                conversation_script(number, length, questions),
+                run,
+                timeout_s,
+                tokens,
             )
             for number in range(conversations)
         )

@@ -7,12 +7,16 @@ channel awaits it, checks every message with :func:`assistant.inbound.clean_mess
 answers bad input with a polite bot message, passes on from the client's metadata only
 the page's language (``{"language": "en"|"ms"}``), and accepts browser connections only
 from the configured origins.
+
+The session id is a token the server issues and signs (:mod:`channels.web_sessions`): a
+client that presents one this server signed continues its conversation, anything else
+gets a new token. The conversation id stored by Rasa and the room the replies go to are a
+keyed hash of the token, so the id staff see cannot be used to join the conversation.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Type
 
 import engineio
@@ -26,10 +30,11 @@ from socketio import AsyncServer
 
 from assistant import messages
 from assistant.admission import AssistantBusy
-from assistant.inbound import RejectedMessage, clean_message, clean_sender
+from assistant.inbound import RejectedMessage, clean_message
 from assistant.language import detect_language, page_language
 from assistant.settings import get_settings
 from channels.socket_limits import SocketLimits
+from channels.web_sessions import confirmed_token, session_key, stored_sender
 
 logger = logging.getLogger(__name__)
 
@@ -79,13 +84,13 @@ def metadata_to_pass_on(metadata: Any) -> Optional[Dict[str, str]]:
     return {"language": language} if language else None
 
 
-def session_id_from(data: Any) -> str:
-    """Returns the session id a client asked for, or a new random one if it is unusable."""
+def session_token_from(data: Any, key: bytes) -> str:
+    """Returns the session token to confirm: the one presented if this server signed it, else a new one.
+
+    A client never chooses its session id: an id of its own, or an altered token, is replaced.
+    """
     requested = data.get("session_id") if isinstance(data, dict) else None
-    try:
-        return clean_sender(requested)
-    except RejectedMessage:
-        return uuid.uuid4().hex
+    return confirmed_token(requested, key)
 
 
 class CheckedSocketIOInput(SocketIOInput):
@@ -99,6 +104,7 @@ class CheckedSocketIOInput(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Returns the Sanic blueprint that serves socket.io."""
         settings = get_settings()
+        key = session_key(settings)
         sio = _OriginCheckingServer(
             async_mode="sanic",
             cors_allowed_origins=settings.allowed_origins(),
@@ -138,12 +144,17 @@ class CheckedSocketIOInput(SocketIOInput):
 
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: str, data: Any = None) -> None:
-            session_id = session_id_from(data)
+            token = session_token_from(data, key)
+            sender_id = stored_sender(token, key)
             if self.session_persistence:
-                await sio.enter_room(sid, session_id, namespace=namespace)
+                previous = (await sio.get_session(sid, namespace=namespace)).get("sender_id")
+                if previous and previous != sender_id:
+                    await sio.leave_room(sid, previous, namespace=namespace)
+                # The room is the stored id: Rasa's output sends the replies to the recipient.
+                await sio.enter_room(sid, sender_id, namespace=namespace)
             # Remembered per socket: a socket may only speak in the session it joined.
-            await sio.save_session(sid, {"session_id": session_id}, namespace=namespace)
-            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+            await sio.save_session(sid, {"token": token, "sender_id": sender_id}, namespace=namespace)
+            await sio.emit("session_confirm", token, room=sid, namespace=namespace)
 
         @sio.on(self.user_message_evt, namespace=namespace)
         async def handle_message(sid: str, data: Any = None) -> None:
@@ -157,8 +168,8 @@ class CheckedSocketIOInput(SocketIOInput):
             sender_id = sid
             if self.session_persistence:
                 session = await sio.get_session(sid, namespace=namespace)
-                sender_id = session.get("session_id")
-                if not sender_id or data.get("session_id") not in (None, sender_id):
+                sender_id = session.get("sender_id")
+                if not sender_id or data.get("session_id") not in (None, session.get("token")):
                     logger.info("Rejected a socket.io message sent outside its session")
                     await reject(sid, raw)
                     return

@@ -15,6 +15,7 @@ from assistant.inbound import WHATSAPP_SENDER_PREFIX, RejectedMessage, clean_sen
     [
         f"{WHATSAPP_SENDER_PREFIX}3f2a9c",
         "WA-3f2a9c",
+        "web-3f2a9c",
         "+60123456789",
         "60123456789",
         "012-345 6789".replace(" ", "-"),

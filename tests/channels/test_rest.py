@@ -30,6 +30,7 @@ def post(bot: RunningBot, body: object) -> requests.Response:
         {"sender": "x" * 129, "message": "hello"},
         {"sender": "../../etc/passwd", "message": "hello"},
         {"sender": "wa-3f2a9c", "message": "hello"},
+        {"sender": "web-3f2a9c", "message": "hello"},
         {"sender": "+60123456789", "message": "hello"},
         {"sender": "siti@example.com", "message": "hello"},
         {"message": "hello"},

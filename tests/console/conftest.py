@@ -20,6 +20,7 @@ from werkzeug.test import TestResponse
 from assistant.launcher import Service, console_server, free_port
 from assistant.postgres import PostgresService, postgres_server
 from assistant.settings import Settings, get_settings
+from channels.web_sessions import stored_sender
 from console import accounts
 from console.app import create_app
 from console.schema import ensure_schema, make_engine
@@ -177,13 +178,15 @@ class SocketChat:
         self.client.on("session_confirm", self.confirmed.put)
         # Polling: python-engineio's websocket client needs a newer aiohttp than Rasa allows.
         self.client.connect(rasa_url, transports=["polling"], socketio_path="/socket.io", wait_timeout=WAIT)
-        self.session_id = uuid.uuid4().hex
-        self.client.emit("session_request", {"session_id": self.session_id})
-        self.confirmed.get(timeout=WAIT)
+        # Like the widget: a random id of its own, which the server replaces with its token.
+        self.client.emit("session_request", {"session_id": uuid.uuid4().hex})
+        self.token: str = self.confirmed.get(timeout=WAIT)
+        # What the tracker store and the console know the conversation by: never the token.
+        self.sender_id = stored_sender(self.token)
 
     def ask(self, text: str) -> List[Dict[str, Any]]:
         """Sends a message and returns the replies, up to the one that ends the answer."""
-        self.client.emit("user_uttered", {"message": text, "session_id": self.session_id})
+        self.client.emit("user_uttered", {"message": text, "session_id": self.token})
         replies = [self.received.get(timeout=WAIT)]
         # Every answer ends with a message offering buttons, or is a single message.
         while not replies[-1].get("quick_replies"):

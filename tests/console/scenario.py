@@ -66,7 +66,7 @@ def create(bot: RunningBot, rasa_url: str) -> Scenario:
     chat = SocketChat(rasa_url)
     try:
         chat.ask("what is muscle atrophy")
-        scenario.senders["socket"] = chat.session_id
+        scenario.senders["socket"] = chat.sender_id
     finally:
         chat.close()
     return scenario

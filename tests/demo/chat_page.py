@@ -13,6 +13,7 @@ from assistant import messages
 from assistant.clinic import get_clinic
 from assistant.knowledge import KnowledgeBase, render_quote
 from assistant.settings import PROJECT_ROOT
+from channels.web_sessions import stored_sender
 from tests.conftest import RunningBot
 
 REPORTS = PROJECT_ROOT / "reports"
@@ -69,25 +70,31 @@ def expect_quote(page: Page, knowledge: KnowledgeBase, topic_id: str) -> None:
 
 
 def session_id(page: Page) -> str:
+    """The session token the widget keeps in sessionStorage (the server's, once confirmed)."""
     return page.evaluate(
         "() => JSON.parse(sessionStorage.getItem(Object.keys(sessionStorage)"
         ".find((key) => key.startsWith('synapse-chat:')))).sessionId"
     )
 
 
-def stored_user_texts(bot: RunningBot, sender_id: str) -> List[str]:
+def stored_user_events(bot: RunningBot, token: str) -> List[dict]:
+    """The stored user events of session ``token``, under the id the server stores for it."""
     with sqlite3.connect(bot.tracker_db) as connection:
         rows = connection.execute(
-            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", (sender_id,)
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", (stored_sender(token),)
         ).fetchall()
-    return [json.loads(data)["text"] for (data,) in rows]
+    return [json.loads(data) for (data,) in rows]
 
 
-def stored_once_answered(bot: RunningBot, sender_id: str, last: str) -> List[str]:
-    """Returns the stored user texts once ``last`` is among them (Rasa stores a turn after
-    sending its replies)."""
+def stored_user_texts(bot: RunningBot, token: str) -> List[str]:
+    return [event["text"] for event in stored_user_events(bot, token)]
+
+
+def stored_once_answered(bot: RunningBot, token: str, last: str) -> List[str]:
+    """Returns the stored user texts of session ``token`` once ``last`` is among them (Rasa
+    stores a turn after sending its replies)."""
     deadline = time.monotonic() + WAIT_MS / 1000
-    while last not in (texts := stored_user_texts(bot, sender_id)) and time.monotonic() < deadline:
+    while last not in (texts := stored_user_texts(bot, token)) and time.monotonic() < deadline:
         time.sleep(0.2)
     return texts
 

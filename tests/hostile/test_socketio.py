@@ -13,13 +13,13 @@ from assistant import messages
 from assistant.clinic import get_clinic
 from assistant.settings import get_settings
 from channels.socketio import engineio_buffer_bytes, rejection_text
+from channels.web_sessions import is_issued_token
 from tests.channels.test_socketio import Chat, Message
 from tests.conftest import RunningBot
 from tests.hostile import corpus
-from tests.hostile.corpus import ACCEPT, EITHER, REJECT, Text
+from tests.hostile.corpus import ACCEPT, REJECT, Text
 
 pytestmark = pytest.mark.servers
-SESSION = "hostile-socketio"
 TEXTS = corpus.texts()
 # Every text goes through REST and WhatsApp; over socket.io (one NLU pass and a polling
 # round trip more per case) two of each category keep the suite within CI's time.
@@ -38,7 +38,7 @@ WAIT_S, QUIET_S = 60.0, 3.0
 @pytest.fixture(scope="module")
 def chat(bot: RunningBot) -> Iterator[Chat]:
     client = Chat(bot)
-    assert client.join(SESSION) == SESSION
+    assert is_issued_token(client.join("hostile-socketio"))
     yield client
     client.close()
 
@@ -51,17 +51,18 @@ def is_greeting(message: Message) -> bool:
     return message.get("text") in GREETINGS
 
 
-def replies_to(bot: RunningBot, data: Any, session: str) -> List[Message]:
-    """Sends ``data`` on a socket of its own; returns the bot's messages in reply.
+def replies_to(bot: RunningBot, data: Any) -> List[Message]:
+    """Sends ``data`` on a socket of its own, in a new session; returns the bot's messages in reply.
 
-    A reply ends with the message carrying buttons, or when nothing more comes for a few
-    seconds (a refusal is one message). Each case has its own socket and session, so no
-    reply can be mistaken for another case's.
+    A dict's ``session_id`` is set to the token the server confirmed. A reply ends with the
+    message carrying buttons, or when nothing more comes for a few seconds (a refusal is
+    one message). Each case has its own socket and session, so no reply can be mistaken
+    for another case's.
     """
     chat = Chat(bot)
     try:
-        chat.join(session)
-        chat.emit(data)
+        token = chat.join()
+        chat.emit(dict(data, session_id=token) if isinstance(data, dict) else data)
         replies: List[Message] = []
         try:
             while not (replies and replies[-1].get("quick_replies")):
@@ -82,13 +83,13 @@ def oversized(data: Any) -> bool:
 
 def test_oversized_message_is_dropped_and_the_server_goes_on(bot: RunningBot) -> None:
     throwaway = Chat(bot)
-    throwaway.join("hostile-oversized")
-    throwaway.emit({"session_id": "hostile-oversized", "message": "z" * 200_000})
+    token = throwaway.join()
+    throwaway.emit({"session_id": token, "message": "z" * 200_000})
     throwaway.close()
     fresh = Chat(bot)
     try:
-        fresh.join("hostile-after-oversized")
-        fresh.emit({"session_id": "hostile-after-oversized", "message": "/greet"})
+        token = fresh.join()
+        fresh.emit({"session_id": token, "message": "/greet"})
         assert fresh.wait_for(is_greeting)
     finally:
         fresh.close()
@@ -98,8 +99,7 @@ def test_oversized_message_is_dropped_and_the_server_goes_on(bot: RunningBot) ->
 def test_hostile_message(bot: RunningBot, text: Text) -> None:
     if oversized({"message": text.value}):
         pytest.skip("over the body limit: test_oversized_message_is_dropped_and_the_server_goes_on")
-    session = f"hostile-sio-{text.id}"
-    replies = replies_to(bot, {"session_id": session, "message": text.value}, session)
+    replies = replies_to(bot, {"message": text.value})
     refusal = rejection_text(text.value)
     refused = any(reply.get("text") == refusal for reply in replies)
     if text.message == ACCEPT:
@@ -110,7 +110,7 @@ def test_hostile_message(bot: RunningBot, text: Text) -> None:
 
 @pytest.mark.parametrize("payload", PAYLOADS, ids=[f"payload-{i}" for i in range(len(PAYLOADS))])
 def test_wrong_payloads_get_a_polite_refusal(bot: RunningBot, payload: Any) -> None:
-    replies = replies_to(bot, payload, "hostile-sio-payload")
+    replies = replies_to(bot, payload)
     assert len(replies) == 1 and replies[0]["text"] == rejection_text(None), replies
 
 
@@ -125,11 +125,10 @@ def joiner(bot: RunningBot) -> Iterator[Chat]:
 def test_hostile_session_ids(joiner: Chat, text: Text) -> None:
     if oversized({"session_id": text.value}):
         pytest.skip("over the body limit: test_oversized_message_is_dropped_and_the_server_goes_on")
+    # Whether or not it would do as a REST sender id, a client's choice is never kept: the
+    # server issues the session token (tests/channels/test_socketio.py).
     confirmed = joiner.join(text.value)
-    if text.sender == ACCEPT:
-        assert confirmed == text.value
-    elif text.sender in (REJECT, EITHER):
-        assert confirmed != text.value or text.sender == EITHER
+    assert confirmed != text.value and is_issued_token(confirmed)
 
 
 RAW = corpus.raw_requests()
@@ -145,7 +144,7 @@ def test_hostile_http_on_the_socket_path(bot: RunningBot, request_spec: corpus.R
 
 def test_still_answering_after_the_corpus(bot: RunningBot, chat: Chat) -> None:
     assert bot.group.first_dead() is None
-    chat.emit({"session_id": SESSION, "message": "what is muscle atrophy"})
+    chat.emit({"session_id": chat.token, "message": "what is muscle atrophy"})
     assert any(
         reply.get("quick_replies")
         for reply in chat.wait_for(lambda message: bool(message.get("quick_replies")))

@@ -1,0 +1,134 @@
+"""Web chat sessions: tokens the server issues and signs, and the ids stored for them.
+
+A web chat session is a bearer token: whoever holds it may continue the conversation and
+receive its replies. So the client never chooses it, and it is never stored:
+
+* the token is ``ws1.<nonce>.<signature>``: 32 random URL-safe characters and their
+  HMAC-SHA256 under the server's key (128 bits, in hex). A client that presents a token
+  this server signed keeps it (a reload or a reconnection continues the conversation);
+  anything else (a client-chosen id, an altered or forged token, one signed with another
+  key) is replaced by a new token;
+* the conversation id stored in the tracker store (in every event, shown to staff in the
+  console and the exports) and the socket.io room the replies go to are ``web-`` plus a
+  second keyed hash of the nonce. It cannot be turned back into the token, so knowing it
+  does not let anyone join the conversation.
+
+The key is ``WEB_SESSION_KEY`` (32 characters or more), or else one generated once into
+``var/web-session.key``, which every server started from the same folder shares (the
+console's secret key works the same way). Keep it stable: a new key makes every open
+chat start a new conversation. Replicas on several hosts need the same key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Any, Optional
+
+from assistant.inbound import WEB_SENDER_PREFIX
+from assistant.settings import PROJECT_ROOT, Settings, get_settings
+
+# What the stored conversation ids of the web chat start with.
+TOKEN_PREFIX = "ws1."  # noqa: S105 (a format marker, not a secret)
+KEY_FILE = PROJECT_ROOT / "var" / "web-session.key"
+MIN_KEY_LENGTH = 32
+_NONCE_BYTES = 24  # 32 URL-safe characters
+_SIGNATURE_HEX = 32
+_TOKEN = re.compile(
+    rf"{re.escape(TOKEN_PREFIX)}(?P<nonce>[A-Za-z0-9_-]{{32}})\.(?P<signature>[0-9a-f]{{{_SIGNATURE_HEX}}})"
+)
+# Separate purposes of the one key: a signature is never a stored id, nor the reverse.
+_SIGNING = b"synapse web session token\x00"
+_SENDER = b"synapse web session sender\x00"
+
+
+def _generated_key(path: Path) -> str:
+    """Returns the key kept in ``path``, creating it once with a new random key.
+
+    The key is written to a private temporary file that is then linked into place, so a
+    server starting at the same moment reads either no file or the whole key.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_urlsafe(48) + "\n")
+            with contextlib.suppress(FileExistsError):  # another server created it first: use theirs
+                os.link(temporary, path)
+        finally:
+            temporary.unlink()
+    return path.read_text(encoding="utf-8").strip()
+
+
+def session_key(settings: Optional[Settings] = None, key_file: Path = KEY_FILE) -> bytes:
+    """Returns the key that signs tokens and hashes them into stored ids.
+
+    Raises:
+        ValueError: If ``WEB_SESSION_KEY`` is set but too short to be a safe key.
+
+    """
+    configured = (settings or get_settings()).web_session_key
+    if configured:
+        if len(configured) < MIN_KEY_LENGTH:
+            raise ValueError(f"WEB_SESSION_KEY must have at least {MIN_KEY_LENGTH} characters")
+        return configured.encode("utf-8")
+    return _generated_key(key_file).encode("utf-8")
+
+
+def _mac(key: bytes, purpose: bytes, nonce: str) -> str:
+    return hmac.new(key, purpose + nonce.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def issue_token(key: bytes) -> str:
+    """Returns a new session token signed with ``key``."""
+    nonce = secrets.token_urlsafe(_NONCE_BYTES)
+    return f"{TOKEN_PREFIX}{nonce}.{_mac(key, _SIGNING, nonce)[:_SIGNATURE_HEX]}"
+
+
+def verified_nonce(token: Any, key: bytes) -> Optional[str]:
+    """Returns the token's nonce if ``token`` is a token signed with ``key``, else None."""
+    if not isinstance(token, str):
+        return None
+    match = _TOKEN.fullmatch(token)
+    if not match:
+        return None
+    expected = _mac(key, _SIGNING, match["nonce"])[:_SIGNATURE_HEX]
+    return match["nonce"] if hmac.compare_digest(expected, match["signature"]) else None
+
+
+def is_issued_token(token: Any, key: Optional[bytes] = None) -> bool:
+    """Whether ``token`` was issued by a server with ``key`` (the configured key if None)."""
+    return verified_nonce(token, key if key is not None else session_key()) is not None
+
+
+def confirmed_token(requested: Any, key: bytes) -> str:
+    """Returns the token a ``session_request`` is confirmed with.
+
+    The presented one if this server signed it, otherwise a new one.
+    """
+    return requested if verified_nonce(requested, key) is not None else issue_token(key)
+
+
+def stored_sender(token: str, key: Optional[bytes] = None) -> str:
+    """Returns the conversation id stored for a session token: a keyed hash, never the token.
+
+    Args:
+        token: A token issued with ``key``.
+        key: The session key; the configured one if None.
+
+    Raises:
+        ValueError: If ``token`` is not a token signed with ``key``.
+
+    """
+    key = key if key is not None else session_key()
+    nonce = verified_nonce(token, key)
+    if nonce is None:
+        raise ValueError("not a web session token issued with this key")
+    return f"{WEB_SENDER_PREFIX}{_mac(key, _SENDER, nonce)}"
