@@ -7,6 +7,7 @@ module, so there is one way to start the Rasa server and the action server.
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -15,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Callable, ContextManager, Dict, List, Optional, Protocol, Sequence, Type, TypeVar
+from typing import Callable, ContextManager, Dict, List, Optional, Protocol, Sequence, Set, Type, TypeVar
 
 import requests
 
@@ -28,11 +29,31 @@ class ServiceError(RuntimeError):
     """A service did not start or died."""
 
 
+# Below Linux's ephemeral range (32768-60999): every outgoing connection takes its local
+# port from that range, and one took a port between free_port() and the server binding it
+# (a demo page failed to start with "address already in use" in CI).
+_LISTEN_PORTS = range(20000, 32768)
+_handed_out: Set[int] = set()
+
+
 def free_port() -> int:
-    """Returns a TCP port on loopback that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """Returns a TCP port on loopback, free right now and not handed out before by this process.
+
+    Raises:
+        ServiceError: If no port of the range is free.
+
+    """
+    candidates = [port for port in _LISTEN_PORTS if port not in _handed_out]
+    random.shuffle(candidates)
+    for port in candidates:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise ServiceError(f"no free port in {_LISTEN_PORTS.start}-{_LISTEN_PORTS.stop - 1}")
 
 
 @dataclass
