@@ -1,0 +1,53 @@
+"""The redaction corpus through both WhatsApp webhooks, checked in the real store.
+
+``test_redaction_in_store.py`` sends it over REST; every channel passes its text through the
+same ``clean_message``, and this proves it end to end for Twilio and Meta.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import List
+
+import pytest
+
+from tests.assistant.redaction_corpus import IDENTIFYING
+from tests.assistant.test_redaction import survives
+from tests.channels import test_twilio_whatsapp as twilio
+from tests.channels import test_whatsapp_cloud as meta
+from tests.channels.conftest import WhatsAppBot
+
+pytestmark = pytest.mark.servers
+
+
+def every_row(tracker_db: Path) -> str:
+    """Every row of every table of the tracker store, as text."""
+    with sqlite3.connect(tracker_db) as connection:
+        tables = [
+            name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        ]
+        return "\n".join(
+            repr(row) for table in tables for row in connection.execute(f'SELECT * FROM "{table}"')
+        )
+
+
+def user_messages(tracker_db: Path, senders: List[str]) -> int:
+    marks = ",".join("?" * len(senders))
+    with sqlite3.connect(tracker_db) as connection:
+        query = f"SELECT COUNT(*) FROM events WHERE type_name = 'user' AND sender_id IN ({marks})"
+        return int(connection.execute(query, senders).fetchone()[0])
+
+
+def leaked(rows: str) -> List[str]:
+    return [message for message, secret in IDENTIFYING if survives(secret, rows)]
+
+
+def test_no_identifying_form_reaches_the_store_through_twilio_or_meta(whatsapp_bot: WhatsAppBot) -> None:
+    for index, (message, _) in enumerate(IDENTIFYING):
+        if index % 2:
+            twilio.send(whatsapp_bot, twilio.new_number(), message)
+        else:
+            meta.send(whatsapp_bot, meta.new_number(), meta.text(message))
+    # Each webhook answers once its message is handled and stored.
+    assert leaked(every_row(whatsapp_bot.bot.tracker_db)) == []
