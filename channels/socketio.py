@@ -31,7 +31,7 @@ from socketio import AsyncServer
 from assistant import messages
 from assistant.admission import AssistantBusy
 from assistant.inbound import RejectedMessage, clean_message
-from assistant.language import detect_language, page_language
+from assistant.language import page_language, reply_language
 from assistant.settings import get_settings
 from channels.socket_limits import SocketLimits
 from channels.web_sessions import confirmed_token, session_key, stored_sender
@@ -61,7 +61,7 @@ class _OriginCheckingServer(AsyncServer):
 def rejection_text(raw: Any) -> str:
     """Returns the polite reply to a message that cannot be accepted, in its language."""
     limit = get_settings().max_message_chars
-    language = detect_language(raw[:limit]) if isinstance(raw, str) else "en"
+    language = reply_language(raw[:limit] if isinstance(raw, str) else "")
     return messages.text("message_rejected", language, limit=str(limit))
 
 
@@ -120,8 +120,8 @@ class CheckedSocketIOInput(SocketIOInput):
         async def reject(sid: str, raw: Any) -> None:
             await sio.emit(self.bot_message_evt, {"text": rejection_text(raw)}, room=sid, namespace=namespace)
 
-        async def say(sid: str, key: str, text: str) -> None:
-            reply = messages.text(key, detect_language(text))
+        async def say(sid: str, key: str, text: str, metadata: Any) -> None:
+            reply = messages.text(key, reply_language(text, metadata=metadata))
             await sio.emit(self.bot_message_evt, {"text": reply}, room=sid, namespace=namespace)
 
         @socketio_webhook.route("/", methods=["GET"])
@@ -175,7 +175,7 @@ class CheckedSocketIOInput(SocketIOInput):
                     return
             if not limits.admits(sid):
                 logger.info("Refused a socket.io message: the socket sends faster than it is answered")
-                await say(sid, "slow_down", text)
+                await say(sid, "slow_down", text, data.get(self.metadata_key))
                 return
             turns = limits.of(sid)
             turns.pending += 1
@@ -192,7 +192,7 @@ class CheckedSocketIOInput(SocketIOInput):
                     )
             except AssistantBusy:
                 logger.warning("Refused a socket.io message: the server is busy")
-                await say(sid, "assistant_busy", text)
+                await say(sid, "assistant_busy", text, data.get(self.metadata_key))
             finally:
                 turns.pending -= 1
 
