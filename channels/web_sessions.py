@@ -21,16 +21,15 @@ chat start a new conversation. Replicas on several hosts need the same key.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
-import os
 import re
 import secrets
 from pathlib import Path
 from typing import Any, Optional
 
 from assistant.inbound import WEB_SENDER_PREFIX
+from assistant.key_files import generated_key
 from assistant.settings import PROJECT_ROOT, Settings, get_settings
 
 # What the stored conversation ids of the web chat start with.
@@ -47,26 +46,6 @@ _SIGNING = b"synapse web session token\x00"
 _SENDER = b"synapse web session sender\x00"
 
 
-def _generated_key(path: Path) -> str:
-    """Returns the key kept in ``path``, creating it once with a new random key.
-
-    The key is written to a private temporary file that is then linked into place, so a
-    server starting at the same moment reads either no file or the whole key.
-    """
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(secrets.token_urlsafe(48) + "\n")
-            with contextlib.suppress(FileExistsError):  # another server created it first: use theirs
-                os.link(temporary, path)
-        finally:
-            temporary.unlink()
-    return path.read_text(encoding="utf-8").strip()
-
-
 def session_key(settings: Optional[Settings] = None, key_file: Path = KEY_FILE) -> bytes:
     """Returns the key that signs tokens and hashes them into stored ids.
 
@@ -79,7 +58,7 @@ def session_key(settings: Optional[Settings] = None, key_file: Path = KEY_FILE) 
         if len(configured) < MIN_KEY_LENGTH:
             raise ValueError(f"WEB_SESSION_KEY must have at least {MIN_KEY_LENGTH} characters")
         return configured.encode("utf-8")
-    return _generated_key(key_file).encode("utf-8")
+    return generated_key(key_file).encode("utf-8")
 
 
 def _mac(key: bytes, purpose: bytes, nonce: str) -> str:

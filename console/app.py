@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from datetime import timedelta
 from typing import Any, Optional
@@ -14,6 +13,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from assistant.key_files import generated_key
 from assistant.settings import Settings, get_settings
 from console import accounts
 from console.context import ConsoleContext, context
@@ -43,17 +43,7 @@ def secret_key(settings: Settings) -> str:
         if len(settings.console_secret_key) < MIN_SECRET_LENGTH:
             raise ValueError(f"CONSOLE_SECRET_KEY must have at least {MIN_SECRET_LENGTH} characters")
         return settings.console_secret_key
-    path = settings.console_secret_file
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process created it first: use theirs
-        else:
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(secrets.token_urlsafe(48) + "\n")
-    return path.read_text(encoding="utf-8").strip()
+    return generated_key(settings.console_secret_file)
 
 
 def secure_cookies(settings: Settings) -> bool:
