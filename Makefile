@@ -60,7 +60,7 @@ widget: $(WIDGET) ## Build the website chat widget (widget/dist) when its source
 train: $(MODEL) ## Train the model when data, config or domain changed
 
 run: setup $(WIDGET) ## Start the action server, the Rasa server and the web pages
-	$(PY) scripts/run.py
+	$(PY) -m scripts.run
 
 system-deps: ## Install the system packages the tests need (Chromium, PostgreSQL, Redis)
 	scripts/system-deps.sh
@@ -74,10 +74,10 @@ check: lint $(SPACY_PIPELINE)/meta.json ## Quick loop (minutes): lint and every 
 lint: $(INSTALLED) ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy assistant actions channels demo scripts tests console bench
+	$(VENV)/bin/mypy core rasa_server actions channels console demo tooling scripts bench tests
 
 shell: setup ## Talk to the assistant in the terminal (starts the action server too)
-	$(PY) scripts/run.py --shell
+	$(PY) -m scripts.run --shell
 
 eval: $(MODEL) ## Score the model on the development and blind sets (writes reports/nlu_dev.*, reports/nlu_eval.*)
 	$(PY) -m scripts.evaluate eval
@@ -86,7 +86,7 @@ crossval: $(INSTALLED) $(SPACY_PIPELINE)/meta.json ## 5-fold cross-validation on
 	nice -n 10 $(PY) -m scripts.evaluate crossval --folds 5
 
 staff-user: $(INSTALLED) ## Create a staff console user: make staff-user NAME=alice [ROLE=admin] (asks the password)
-	$(PY) -m console.users add $(NAME) --role $(or $(ROLE),staff)
+	$(PY) -m console.accounts_cli add $(NAME) --role $(or $(ROLE),staff)
 
 purge: $(INSTALLED) ## Delete conversations idle for more than RETENTION_DAYS (default 180), says how many
 	$(PY) -m console.retention
@@ -98,7 +98,7 @@ loadtest: setup system-deps ## 200 conversations x 20 messages, REST and socket.
 	$(PY) -m bench.loadtest
 
 run-cluster: setup system-deps ## PostgreSQL + Redis locks + two Rasa replicas + actions (RASA_PORT, +1)
-	$(PY) -m assistant.cluster
+	$(PY) -m tooling.cluster
 
 clean: ## Remove the venv, built pipeline and models (keeps conversations in var/)
 	rm -rf $(VENV) build models

@@ -9,10 +9,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import STARTER_TOPICS, conversation_language, topic_buttons
-from assistant import messages
-from assistant.clinic import get_clinic
-from assistant.conversation_vocabulary import ActionName, SlotName
-from assistant.knowledge import Topic, get_knowledge, render_quote
+from core import messages
+from core.clinic import get_clinic
+from core.knowledge import Topic, get_knowledge, render_quote
+from core.vocabulary import ActionName, SlotName
 
 
 def resolve_topic(tracker: Tracker) -> Optional[Topic]:

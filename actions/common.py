@@ -6,10 +6,10 @@ from typing import Any, Dict, Iterable, List
 
 from rasa_sdk import Tracker
 
-from assistant.clinic import get_clinic
-from assistant.conversation_vocabulary import SlotName
-from assistant.knowledge import get_knowledge
-from assistant.language import reply_language
+from core.clinic import get_clinic
+from core.knowledge import get_knowledge
+from core.language import reply_language
+from core.vocabulary import SlotName
 
 # The broad entry points offered when the patient has not chosen a topic yet.
 STARTER_TOPICS = (
@@ -27,7 +27,7 @@ Button = Dict[str, Any]
 def conversation_language(tracker: Tracker) -> str:
     """Returns the language to answer the latest message in.
 
-    The rule of every channel (:func:`assistant.language.reply_language`): the text
+    The rule of every channel (:func:`core.language.reply_language`): the text
     decides when it can; a message that shows no language ("/greet", a button's payload,
     "ok") keeps the conversation's, or, before the conversation has one, takes the page's:
     the web chat sends its page language as the message's metadata (``{"language": "ms"}``).

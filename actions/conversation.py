@@ -9,8 +9,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import STARTER_TOPICS, clinic_name, conversation_language, topic_buttons
-from assistant import messages
-from assistant.conversation_vocabulary import SlotName
+from core import messages
+from core.vocabulary import SlotName
 
 
 class ReplyAction(Action):

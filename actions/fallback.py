@@ -9,9 +9,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import conversation_language, topic_buttons
-from assistant import messages
-from assistant.conversation_vocabulary import ActionName, SlotName
-from assistant.knowledge import get_knowledge
+from core import messages
+from core.knowledge import get_knowledge
+from core.vocabulary import ActionName, SlotName
 
 MAX_CANDIDATES = 3
 # The "None of these" button sends a plain "no", which the rules turn into the honest fallback.

@@ -3,9 +3,9 @@
 ``python -m actions.serve_rasa_sdk --actions actions --port 5055`` is ``python -m rasa_sdk``
 with two changes. It listens on ``--host``, 127.0.0.1 unless told otherwise (rasa-sdk
 itself listens on every interface unless ``SANIC_HOST`` says otherwise), and every request
-passes :mod:`assistant.http_guard` first, so ``Content-Length: -1`` gets a 400 instead of
+passes :mod:`core.http_guard` first, so ``Content-Length: -1`` gets a 400 instead of
 blocking the server. Client errors keep their own status: rasa-sdk's catch-all handler would
-answer them 500. The systemd unit and :func:`assistant.launcher.action_server` both start
+answer them 500. The systemd unit and :func:`tooling.launcher.action_server` both start
 the action server this way.
 
 rasa-sdk imports every module of the ``actions`` package to find the actions; importing
@@ -25,7 +25,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from assistant import http_guard
+from core import http_guard
 
 DEFAULT_HOST = "127.0.0.1"
 _INSTALLED = "_assistant_http_guard"

@@ -12,11 +12,11 @@ import shutil
 import sys
 from pathlib import Path
 
-from assistant.launcher import ServiceGroup, action_server, free_port
-from assistant.settings import PROJECT_ROOT
 from bench import models, report
-from bench.evaluate import evaluate
+from bench.intent_accuracy import evaluate
 from bench.measure import Measurement, Plan, SystemUnderTest, measure
+from core.settings import PROJECT_ROOT
+from tooling.launcher import ServiceGroup, action_server, free_port
 
 WORK_DIR = PROJECT_ROOT / "var" / "bench"
 QUICK = Plan(

@@ -1,9 +1,11 @@
 """``make loadtest``: concurrent conversations over REST and socket.io, then a count in the store.
 
 For each tracker store (SQLite, PostgreSQL) it starts the action server and the Rasa
-server, runs 200 concurrent conversations of 20 topic questions over REST and then over
-socket.io, and checks in the database that every message and every reply is stored, in
-order. Writes reports/loadtest.{json,md}; exits non-zero on any error or gap.
+server, runs 200 concurrent conversations of 20 topic questions over REST, over socket.io,
+and over socket.io again beside one socket that floods the server, and checks in the
+database that every message and every reply is stored, in order. Writes
+reports/loadtest.{json,md}; exits non-zero on any error or gap, or when the flood lets
+the flooding socket through or slows the patients' p95 past 1.5 times.
 """
 
 from __future__ import annotations
@@ -21,14 +23,17 @@ from typing import Dict, Iterator, List, Mapping, Optional, Tuple
 
 import sqlalchemy as sa
 
-from assistant import messages
-from assistant.launcher import ServiceGroup, action_server, free_port, rasa_server
-from assistant.settings import PROJECT_ROOT, get_settings
-from bench.socketio_traffic import socketio_users
+from bench.socketio_traffic import Flood, socketio_users, socketio_users_beside_a_flood
 from bench.traffic import Run, conversation_script, topic_questions, virtual_users
 from channels.web_sessions import stored_sender
+from core import messages
+from core.settings import PROJECT_ROOT, get_settings
+from tooling.launcher import ServiceGroup, action_server, free_port, rasa_server
 
-CHANNELS = ("rest", "socketio")
+# "socketio-flood": the socket.io patients again, beside one socket sending as fast as it can.
+CHANNELS = ("rest", "socketio", "socketio-flood")
+# The patients' p95 beside the flood may be at most this many times their p95 without it.
+FLOOD_P95_LIMIT = 1.5
 # A healthy action server never leads to the "can't look that up" apology.
 APOLOGIES = tuple(messages.text("action_unavailable", language) for language in messages.LANGUAGES)
 
@@ -50,11 +55,27 @@ class LoadResult:
     stored_bot_messages: int
     replies_received: int
     problems: List[str] = field(default_factory=list)
+    flood: Optional[Flood] = None
 
     @property
     def ok(self) -> bool:
         """No error, every message and reply stored, in order."""
         return self.errors == 0 and not self.problems
+
+    @property
+    def flood_held_back(self) -> bool:
+        """Whether the flooding socket (if any) was refused far more often than answered."""
+        return self.flood is None or self.flood.refused > 10 * max(1, self.flood.answered)
+
+
+def flood_slowdown(results: List[LoadResult]) -> Dict[str, float]:
+    """The socket.io patients' p95 beside the flood over their p95 without it, per store."""
+    by_run = {(result.store, result.channel): result for result in results}
+    return {
+        store: by_run[store, "socketio-flood"].p95_ms / by_run[store, "socketio"].p95_ms
+        for store, channel in by_run
+        if channel == "socketio-flood" and (store, "socketio") in by_run and by_run[store, "socketio"].p95_ms
+    }
 
 
 StoredEvents = Dict[str, List[Tuple[str, str, bool]]]
@@ -163,13 +184,19 @@ def load(rasa_url: str, db_url: str, store: str, channel: str, conversations: in
     """Runs the conversations over ``channel`` and checks the store afterwards."""
     prefix = f"load-{store}-{channel}-{int(time.time() * 1000)}"
     stored_ids: Optional[Dict[str, str]] = None
+    flood: Optional[Flood] = None
     if channel == "rest":
         run = asyncio.run(virtual_users(rasa_url, conversations, 1, length, prefix, timeout_s=300))
     else:
         tokens: Dict[str, str] = {}
-        run = asyncio.run(
-            socketio_users(rasa_url, conversations, length, prefix, timeout_s=300, tokens=tokens)
-        )
+        if channel == "socketio-flood":
+            flood = Flood()
+            patients = socketio_users_beside_a_flood(
+                rasa_url, conversations, length, prefix, flood, timeout_s=300, tokens=tokens
+            )
+        else:
+            patients = socketio_users(rasa_url, conversations, length, prefix, timeout_s=300, tokens=tokens)
+        run = asyncio.run(patients)
         stored_ids = {name: stored_sender(token) for name, token in tokens.items()}
     scripts = scripts_for(channel, prefix, conversations, length)
     users, bots, problems = check_store(db_url, run, scripts, prefix, channel, stored_ids)
@@ -187,12 +214,13 @@ def load(rasa_url: str, db_url: str, store: str, channel: str, conversations: in
         bots,
         sum(sample.replies for sample in run.samples),
         problems,
+        flood,
     )
 
 
 def postgres_group(log_dir: Path) -> Iterator[str]:
     """Starts a PostgreSQL server of its own; yields the tracker database URL."""
-    from assistant.postgres import postgres_server
+    from tooling.postgres import postgres_server
 
     # A new folder in /tmp: as root, PostgreSQL runs as 'nobody', who must reach it.
     server = postgres_server(
@@ -239,6 +267,17 @@ def write_reports(out: Path, results: List[LoadResult]) -> None:
             f"{r.p95_ms:.0f} | {r.p99_ms:.0f} | {r.throughput:.1f} | {r.stored_user_messages} | "
             f"{r.stored_bot_messages} | {r.replies_received} | {len(r.problems)} |"
         )
+    for r in results:
+        if r.flood is not None:
+            lines.append(
+                f"\nFlooding socket ({r.store}): {r.flood.sent} messages sent, {r.flood.refused} refused "
+                f"(slow down / busy), {r.flood.answered} reply messages of answers, "
+                f"dropped by Engine.IO and reconnected {r.flood.dropped} times."
+            )
+    for store, ratio in flood_slowdown(results).items():
+        lines.append(
+            f"\nPatients' p95 beside the flood / without it ({store}): {ratio:.2f} (limit {FLOOD_P95_LIMIT})"
+        )
     (out / "loadtest.md").write_text("\n".join(lines) + "\n")
 
 
@@ -261,7 +300,10 @@ def main() -> int:
     for result in results:
         for problem in result.problems[:20]:
             print(f"{result.store}/{result.channel}: {problem}", file=sys.stderr)
-    return 0 if all(result.ok for result in results) else 1
+    flood_ok = all(result.flood_held_back for result in results) and all(
+        ratio <= FLOOD_P95_LIMIT for ratio in flood_slowdown(results).values()
+    )
+    return 0 if flood_ok and all(result.ok for result in results) else 1
 
 
 if __name__ == "__main__":

@@ -11,9 +11,9 @@ from typing import Dict, List
 
 import requests
 
-from assistant.launcher import Service, free_port, rasa_server
-from assistant.settings import get_settings
 from bench.traffic import Run, topic_questions, virtual_users
+from core.settings import get_settings
+from tooling.launcher import Service, free_port, rasa_server
 
 # Message indexes (0-based) compared for the growth of cost with history.
 FIRST_FIVE = range(5)

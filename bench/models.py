@@ -16,8 +16,8 @@ from typing import Iterable, List
 
 import rasa
 
-from assistant.launcher import BIN_DIR
-from assistant.settings import PROJECT_ROOT, child_environment
+from core.settings import PROJECT_ROOT, child_environment
+from tooling.launcher import BIN_DIR
 
 STOCK_TEMPLATE = Path(rasa.__file__).parent / "cli" / "initial_project"
 CACHE_DIR = PROJECT_ROOT / "var" / "bench" / "models"

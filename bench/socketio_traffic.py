@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
 import socketio
 
 from bench.traffic import Run, Sample, conversation_script, topic_questions
+from core import messages
 
 USER_EVENT, BOT_EVENT = "user_uttered", "bot_uttered"
 
@@ -110,3 +112,79 @@ async def socketio_users(
     )
     run.elapsed_s = time.perf_counter() - started
     return run
+
+
+# The replies of a socket that sends faster than it is answered, or of a full server.
+REFUSALS = tuple(
+    messages.text(key, language) for key in ("slow_down", "assistant_busy") for language in messages.LANGUAGES
+)
+
+
+@dataclass
+class Flood:
+    """What one flooding client sent and what came back."""
+
+    sent: int = 0
+    refused: int = 0
+    answered: int = 0
+    # Engine.IO drops a socket whose poll carries too many packets; the flooder reconnects.
+    dropped: int = 0
+
+
+async def _flooding_session(rasa_url: str, message: str, stop: asyncio.Event, flood: Flood) -> None:
+    """Sends ``message`` on one new socket as fast as it takes it, until dropped or ``stop`` is set."""
+    client = socketio.AsyncClient(reconnection=False)
+    confirmed: asyncio.Queue = asyncio.Queue()
+    client.on("session_confirm", lambda data: confirmed.put_nowait(data))
+
+    def count(data: Dict[str, Any]) -> None:
+        if str(data.get("text", "")).startswith(REFUSALS):
+            flood.refused += 1
+        else:
+            flood.answered += 1
+
+    client.on(BOT_EVENT, count)
+    try:
+        await client.connect(rasa_url, socketio_path="/socket.io", transports=["polling"], wait_timeout=60)
+        await client.emit("session_request", {"session_id": f"flood-{time.time_ns()}"})
+        token = str(await asyncio.wait_for(confirmed.get(), 60))
+        while not stop.is_set() and client.connected:
+            await client.emit(USER_EVENT, {"message": message, "session_id": token})
+            flood.sent += 1
+            await asyncio.sleep(0.01)
+        if not stop.is_set():
+            flood.dropped += 1
+    except (socketio.exceptions.SocketIOError, asyncio.TimeoutError):
+        flood.dropped += 1
+    finally:
+        await client.disconnect()
+
+
+async def flood_socket(rasa_url: str, message: str, stop: asyncio.Event, flood: Flood) -> None:
+    """Floods the server with ``message`` until ``stop`` is set, reconnecting whenever dropped.
+
+    It never waits for a reply: the replies are counted as they come, as refusals ("slow
+    down", "busy") or as answers.
+    """
+    while not stop.is_set():
+        await _flooding_session(rasa_url, message, stop, flood)
+    await asyncio.sleep(NEXT_PART_S)  # the last replies
+
+
+async def socketio_users_beside_a_flood(
+    rasa_url: str,
+    conversations: int,
+    length: int,
+    prefix: str,
+    flood: Flood,
+    timeout_s: float = 120.0,
+    tokens: Optional[Dict[str, str]] = None,
+) -> Run:
+    """Runs :func:`socketio_users` while one more socket floods the server; fills ``flood``."""
+    stop = asyncio.Event()
+    flooding = asyncio.create_task(flood_socket(rasa_url, topic_questions()[0], stop, flood))
+    try:
+        return await socketio_users(rasa_url, conversations, length, prefix, timeout_s, tokens)
+    finally:
+        stop.set()
+        await flooding

@@ -12,7 +12,7 @@ import aiohttp
 import numpy as np
 import yaml
 
-from assistant.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 QUESTIONS_FILE = PROJECT_ROOT / "tests" / "e2e_questions.yml"
 

@@ -1,7 +1,7 @@
 """Time from a WhatsApp webhook to the outbound API call, both providers, on loopback.
 
 ``python -m bench.whatsapp [--rounds N]``: starts the action server and the Rasa server
-with test secrets and a local fake Twilio/Graph API (tests/channels/fake_provider.py),
+with test secrets and a local fake Twilio/Graph API (tooling/fake_whatsapp.py),
 sends signed webhooks with one topic question each, and prints, per provider, how long
 the webhook took to be acknowledged, until the first outbound call reached the fake, and
 until the whole answer (quote and choices) had. A measurement, never a pass/fail test.
@@ -24,11 +24,10 @@ import requests
 import yaml
 from twilio.request_validator import RequestValidator
 
-from assistant import messages
-from assistant.settings import PROJECT_ROOT
-from tests.channels.conftest import SECRETS
-from tests.channels.fake_provider import Delivery, FakeProvider
-from tests.conftest import RunningBot, start_bot
+from core import messages
+from core.settings import PROJECT_ROOT
+from tooling.fake_whatsapp import SECRETS, Delivery, FakeProvider
+from tooling.running_bot import RunningBot, start_bot
 
 QUESTIONS: Dict[str, str] = yaml.safe_load((PROJECT_ROOT / "tests" / "e2e_questions.yml").read_text())
 

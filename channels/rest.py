@@ -18,7 +18,7 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import BaseHTTPResponse
 
-from assistant.inbound import RejectedMessage, clean_message, clean_sender
+from core.message_rules import RejectedMessage, clean_message, clean_sender
 
 logger = logging.getLogger(__name__)
 RETRY_AFTER_S = "5"

@@ -3,7 +3,7 @@
 Rasa 3.6's own ``SocketIOInput`` calls ``sio.enter_room(...)`` without ``await``; since
 python-socketio 5.x that is a coroutine, so with ``session_persistence`` the socket never
 joins its session's room and the bot's replies (emitted to that room) are lost. This
-channel awaits it, checks every message with :func:`assistant.inbound.clean_message`,
+channel awaits it, checks every message with :func:`core.message_rules.clean_message`,
 answers bad input with a polite bot message, passes on from the client's metadata only
 the page's language (``{"language": "en"|"ms"}``), and accepts browser connections only
 from the configured origins.
@@ -28,13 +28,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from assistant import messages
-from assistant.admission import AssistantBusy
-from assistant.inbound import RejectedMessage, clean_message
-from assistant.language import page_language, reply_language
-from assistant.settings import get_settings
 from channels.socket_limits import SocketLimits
 from channels.web_sessions import confirmed_token, session_key, stored_sender
+from core import messages
+from core.language import page_language, reply_language
+from core.message_rules import RejectedMessage, clean_message
+from core.settings import get_settings
+from rasa_server.admission import AssistantBusy
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class _OriginCheckingServer(AsyncServer):
 
 def rejection_text(raw: Any) -> str:
     """Returns the polite reply to a message that cannot be accepted, in its language."""
-    limit = get_settings().max_message_chars
+    limit = get_settings().core.max_message_chars
     language = reply_language(raw[:limit] if isinstance(raw, str) else "")
     return messages.text("message_rejected", language, limit=str(limit))
 
@@ -108,13 +108,13 @@ class CheckedSocketIOInput(SocketIOInput):
         sio = _OriginCheckingServer(
             async_mode="sanic",
             cors_allowed_origins=settings.allowed_origins(),
-            max_http_buffer_size=engineio_buffer_bytes(settings.max_message_chars),
+            max_http_buffer_size=engineio_buffer_bytes(settings.core.max_message_chars),
         )
         socketio_webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
         namespace = self.namespace
         limits = SocketLimits(
-            settings.socket_burst_messages, settings.socket_messages_per_minute, settings.socket_max_pending
+            settings.web.burst_messages, settings.web.messages_per_minute, settings.web.max_pending
         )
 
         async def reject(sid: str, raw: Any) -> None:
@@ -175,7 +175,8 @@ class CheckedSocketIOInput(SocketIOInput):
                     return
             if not limits.admits(sid):
                 logger.info("Refused a socket.io message: the socket sends faster than it is answered")
-                await say(sid, "slow_down", text, data.get(self.metadata_key))
+                if limits.notice_due(sid):
+                    await say(sid, "slow_down", text, data.get(self.metadata_key))
                 return
             turns = limits.of(sid)
             turns.pending += 1

@@ -28,9 +28,9 @@ import secrets
 from pathlib import Path
 from typing import Any, Optional
 
-from assistant.inbound import WEB_SENDER_PREFIX
-from assistant.key_files import generated_key
-from assistant.settings import PROJECT_ROOT, Settings, get_settings
+from core.key_files import generated_key
+from core.message_rules import WEB_SENDER_PREFIX
+from core.settings import PROJECT_ROOT, Settings, get_settings
 
 # What the stored conversation ids of the web chat start with.
 TOKEN_PREFIX = "ws1."  # noqa: S105 (a format marker, not a secret)
@@ -53,7 +53,7 @@ def session_key(settings: Optional[Settings] = None, key_file: Path = KEY_FILE) 
         ValueError: If ``WEB_SESSION_KEY`` is set but too short to be a safe key.
 
     """
-    configured = (settings or get_settings()).web_session_key
+    configured = (settings or get_settings()).web.session_key
     if configured:
         if len(configured) < MIN_KEY_LENGTH:
             raise ValueError(f"WEB_SESSION_KEY must have at least {MIN_KEY_LENGTH} characters")

@@ -2,71 +2,40 @@
 
 ``GET`` answers Meta's subscription check (``hub.verify_token``, constant-time compare).
 ``POST`` answers 403 unless ``X-Hub-Signature-256`` is the HMAC-SHA256 of the raw body
-with the app secret, then handles the messages before answering: duplicates (same
-message id, on any replica) once, receipts not at all; 503 when the tracker database
-fails, so Meta redelivers (see ``whatsapp_common.Deliveries``). Replies go through
-the Graph API with aiohttp: reply buttons or a list when the bot offers buttons, text
-otherwise. Conversations are stored under a keyed hash of the number.
+with the app secret; delivery and read receipts are skipped, and messages sent to another
+number id ignored. Replies go through the Graph API with aiohttp: reply buttons or a list
+when the bot offers buttons, text otherwise. The rest is the one WhatsApp channel's
+(``channels/whatsapp_channel.py``).
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import json
 import logging
-from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Union
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from assistant import messages
-from assistant.inbound import RejectedMessage, clean_message
-from assistant.language import reply_language
-from assistant.settings import WHATSAPP_API_DEFAULT, get_settings
+from channels.whatsapp_channel import WhatsAppInput, WhatsAppProvider
 from channels.whatsapp_cloud_format import (
     BODY_MAX,
     TEXT_MAX,
-    Inbound,
     inbound_messages,
     interactive_message,
     text_message,
 )
-from channels.whatsapp_common import (
-    Deliveries,
-    MessageHandler,
-    Outbox,
-    channel_status,
-    configured_values,
-    last_turn,
-    not_configured,
-    sender_id,
-    stored_message_id,
-)
-from channels.whatsapp_text import (
-    Button,
-    chosen_payload,
-    message_language,
-    numbered_options,
-    offered_payload,
-    split_text,
-)
+from channels.whatsapp_common import MessageHandler, Outbox, not_configured
+from channels.whatsapp_text import Button, Inbound, message_language, numbered_options, split_text
+from core import messages
+from core.settings import Settings, unset_variables
 
 logger = logging.getLogger(__name__)
 
-PROVIDER = "WhatsApp Cloud API"
-WEBHOOK_PATH = "/webhooks/whatsapp/webhook"
-_VARIABLES = {
-    "verify_token": "WHATSAPP_VERIFY_TOKEN",
-    "app_secret": "WHATSAPP_APP_SECRET",
-    "access_token": "WHATSAPP_ACCESS_TOKEN",
-    "phone_number_id": "WHATSAPP_PHONE_NUMBER_ID",
-    "sender_hash_key": "SENDER_HASH_KEY",
-}
 _SIGNATURE_PREFIX = "sha256="
 # Seconds Meta is asked to wait before redelivering a message that failed.
 RETRY_AFTER_S = "5"
@@ -91,29 +60,90 @@ def verification_challenge(verify_token: str, query: Mapping[str, Any]) -> Optio
     return challenge
 
 
-@dataclass(frozen=True)
-class CloudConfig:
-    """The Meta app and WhatsApp business number the channel serves."""
+class MetaProvider(WhatsAppProvider):
+    """The Meta app and the WhatsApp business number the channel serves."""
 
-    verify_token: str
-    app_secret: str
-    access_token: str
-    phone_number_id: str
-    sender_hash_key: str
-    api_base_url: str = WHATSAPP_API_DEFAULT
+    label = "WhatsApp Cloud API"
+    webhook_path = "/webhooks/whatsapp/webhook"
 
-    @property
-    def messages_url(self) -> str:
-        """The Graph API endpoint that sends from the clinic's number."""
-        return f"{self.api_base_url.rstrip('/')}/{self.phone_number_id}/messages"
+    def __init__(
+        self,
+        verify_token: str,
+        app_secret: str,
+        access_token: str,
+        phone_number_id: str,
+        sender_hash_key: str,
+        api_base_url: str,
+    ) -> None:
+        """Serves one app and number."""
+        super().__init__(sender_hash_key)
+        self.verify_token, self.app_secret, self.access_token = verify_token, app_secret, access_token
+        self.phone_number_id = phone_number_id
+        # The Graph API endpoint that sends from the clinic's number.
+        self.messages_url = f"{api_base_url.rstrip('/')}/{phone_number_id}/messages"
+
+    @classmethod
+    def unset_variables(cls, settings: Settings) -> List[str]:
+        """Returns the unset variables among the app's, the number id and the key."""
+        return unset_variables(
+            settings.meta, "verify_token", "app_secret", "access_token", "phone_number_id"
+        ) + unset_variables(settings.whatsapp, "sender_hash_key")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MetaProvider:
+        """Builds the provider from complete settings."""
+        meta = settings.meta
+        return cls(
+            str(meta.verify_token),
+            str(meta.app_secret),
+            str(meta.access_token),
+            str(meta.phone_number_id),
+            str(settings.whatsapp.sender_hash_key),
+            meta.api_base_url,
+        )
+
+    async def read(self, request: Request) -> Union[List[Inbound], HTTPResponse]:
+        """Checks ``X-Hub-Signature-256`` and reads the notification's patient messages."""
+        body = request.body or b""
+        if not signature_valid(self.app_secret, body, request.headers.get("X-Hub-Signature-256")):
+            return response.text("Forbidden: missing or invalid X-Hub-Signature-256", status=403)
+        try:
+            notification = json.loads(body)
+        except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
+            return response.text("The body must be JSON", status=400)
+        if not isinstance(notification, dict):
+            return response.text("The body must be a JSON object", status=400)
+        found = []
+        for message in inbound_messages(notification):
+            if message.phone_number_id and message.phone_number_id != self.phone_number_id:
+                logger.warning("Ignoring a message sent to another WhatsApp number id.")
+                continue
+            found.append(message)
+        return found
+
+    def output(self, outbox: Outbox, number: str) -> OutputChannel:
+        """Replies from the clinic's number to ``number`` (digits, as Meta sends them)."""
+        return WhatsAppCloudOutput(self, outbox, number)
+
+    def acknowledged(self) -> HTTPResponse:
+        """``{"status": "received"}``."""
+        return response.json({"status": "received"})
+
+    def retry_later(self) -> HTTPResponse:
+        """503 with Retry-After: Meta redelivers the whole notification."""
+        return response.json(
+            {"error": "The message could not be handled; send it again shortly."},
+            status=503,
+            headers={"Retry-After": RETRY_AFTER_S},
+        )
 
 
 class WhatsAppCloudOutput(OutputChannel):
     """Replies to one patient; holds their number only while the reply is being sent."""
 
-    def __init__(self, config: CloudConfig, outbox: Outbox, recipient: str) -> None:
+    def __init__(self, provider: MetaProvider, outbox: Outbox, recipient: str) -> None:
         """Replies from the clinic's number to ``recipient`` (digits, as Meta sends them)."""
-        self.config = config
+        self.provider = provider
         self.outbox = outbox
         self.recipient = recipient
 
@@ -158,133 +188,39 @@ class WhatsAppCloudOutput(OutputChannel):
 
     async def _post(self, message: Dict[str, Any]) -> None:
         await self.outbox.post(
-            self.config.messages_url,
+            self.provider.messages_url,
             json={
                 "messaging_product": "whatsapp",
                 "recipient_type": "individual",
                 "to": self.recipient,
                 **message,
             },
-            headers={"Authorization": f"Bearer {self.config.access_token}"},
+            headers={"Authorization": f"Bearer {self.provider.access_token}"},
         )
 
 
-class WhatsAppCloudInput(InputChannel):
-    """The WhatsApp Cloud API webhook: verified, then handled before it is answered."""
+class WhatsAppCloudInput(WhatsAppInput):
+    """The WhatsApp Cloud API webhook, with Meta's subscription check."""
+
+    provider_class = MetaProvider
 
     @classmethod
     def name(cls) -> str:
         """Serves ``/webhooks/whatsapp/webhook``."""
         return "whatsapp"
 
-    @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
-        """Builds the channel from ``credentials.yml``; unconfigured when a value is empty."""
-        values = configured_values(PROVIDER, WEBHOOK_PATH, credentials, _VARIABLES, WHATSAPP_API_DEFAULT)
-        return cls(None if values is None else CloudConfig(**values))
-
-    def __init__(self, config: Optional[CloudConfig]) -> None:
-        """Serves ``config``'s number, or answers 503 when it is None."""
-        self.config = config
-        self.outbox = Outbox(PROVIDER)
-        self.deliveries = Deliveries("whatsapp")
-
     def blueprint(self, on_new_message: MessageHandler) -> Blueprint:
-        """Returns the routes: ``GET /`` (status), ``GET /webhook`` and ``POST /webhook``."""
-        webhook = Blueprint("whatsapp_cloud_webhook", __name__)
-
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return channel_status(PROVIDER, self.config is not None)
+        """Returns the channel's routes plus ``GET /webhook``, Meta's subscription check."""
+        webhook = super().blueprint(on_new_message)
 
         @webhook.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
-            if self.config is None:
-                return not_configured(PROVIDER)
+            if not isinstance(self.provider, MetaProvider):
+                return not_configured(MetaProvider.label)
             query = {name: request.args.get(name) for name in request.args}
-            challenge = verification_challenge(self.config.verify_token, query)
+            challenge = verification_challenge(self.provider.verify_token, query)
             if challenge is None:
                 return response.text("Forbidden: verification failed", status=403)
             return response.text(challenge)
 
-        @webhook.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            return await self._receive(request, on_new_message)
-
-        @webhook.listener("after_server_stop")
-        async def close(*_: Any) -> None:
-            await self.deliveries.close()
-            await self.outbox.close()
-
         return webhook
-
-    async def _receive(self, request: Request, on_new_message: MessageHandler) -> HTTPResponse:
-        config = self.config
-        if config is None:
-            return not_configured(PROVIDER)
-        body = request.body or b""
-        if not signature_valid(config.app_secret, body, request.headers.get("X-Hub-Signature-256")):
-            return response.text("Forbidden: missing or invalid X-Hub-Signature-256", status=403)
-        try:
-            notification = json.loads(body)
-        except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
-            return response.text("The body must be JSON", status=400)
-        if not isinstance(notification, dict):
-            return response.text("The body must be a JSON object", status=400)
-        agent = getattr(request.app.ctx, "agent", None)
-        for message in inbound_messages(notification):
-            if message.phone_number_id and message.phone_number_id != config.phone_number_id:
-                logger.warning("Ignoring a message sent to another WhatsApp number id.")
-                continue
-            conversation = sender_id(message.number, config.sender_hash_key)
-            output = WhatsAppCloudOutput(config, self.outbox, message.number)
-            stored_id = stored_message_id(message.message_id, config.sender_hash_key)
-            job = functools.partial(
-                self._answer, agent, on_new_message, output, conversation, message, stored_id
-            )
-            apologise = functools.partial(_apologise, output, conversation, message.text)
-            if not await self.deliveries.handle(stored_id, conversation, job, apologise):
-                # Meta redelivers the whole notification; the messages handled are skipped then.
-                return response.json(
-                    {"error": "The message could not be handled; send it again shortly."},
-                    status=503,
-                    headers={"Retry-After": RETRY_AFTER_S},
-                )
-        return response.json({"status": "received"})
-
-    async def _answer(
-        self,
-        agent: Any,
-        on_new_message: MessageHandler,
-        output: OutputChannel,
-        conversation: str,
-        message: Inbound,
-        stored_id: Optional[str],
-    ) -> None:
-        turn = await last_turn(agent, conversation)
-        text = offered_payload(message.payload, turn.buttons) if message.kind == "choice" else None
-        if text is None:
-            try:
-                if message.kind == "unreadable":
-                    raise RejectedMessage("not text")
-                text = clean_message(message.text)
-            except RejectedMessage:
-                if message.kind == "unreadable" or len(message.text) > get_settings().max_message_chars:
-                    await _refuse(output, conversation, reply_language(message.text, turn.language))
-                return
-            text = chosen_payload(text, turn.buttons) or text
-        await on_new_message(
-            UserMessage(text, output, conversation, input_channel=self.name(), message_id=stored_id)
-        )
-
-
-async def _apologise(output: OutputChannel, conversation: str, text: str) -> None:
-    """Tells the patient the message was not handled: try again, or contact the clinic."""
-    await output.send_text_message(
-        conversation, messages.with_contact("action_unavailable", reply_language(text))
-    )
-
-
-async def _refuse(output: OutputChannel, conversation: str, language: str) -> None:
-    limit = str(get_settings().max_message_chars)
-    await output.send_text_message(conversation, messages.text("whatsapp_unreadable", language, limit=limit))

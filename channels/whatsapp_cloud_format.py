@@ -5,11 +5,10 @@ Pure functions; limits are the Cloud API's (interactive messages reference).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
-from assistant import messages
-from channels.whatsapp_text import Button
+from channels.whatsapp_text import Button, Inbound
+from core import messages
 
 TEXT_MAX = 4096
 BODY_MAX = 1024
@@ -25,22 +24,6 @@ LIST_BUTTON_MAX = 20
 # Message types the patient sent that the assistant cannot read: they get a polite reply.
 # Other types (reactions, system notices, unsupported) are ignored.
 _UNREADABLE = frozenset({"image", "audio", "video", "document", "sticker", "location", "contacts"})
-
-
-@dataclass(frozen=True)
-class Inbound:
-    """One patient message from a webhook notification.
-
-    ``kind`` is ``text``, ``choice`` (a reply button or list row: ``payload`` is its id,
-    ``text`` its title) or ``unreadable``.
-    """
-
-    message_id: str
-    number: str = field(repr=False)
-    phone_number_id: str
-    kind: str
-    text: str = ""
-    payload: str = ""
 
 
 def _dicts(value: Any) -> List[Dict[str, Any]]:

@@ -1,6 +1,6 @@
 """What both WhatsApp channels need at run time besides text shaping.
 
-Pseudonymous conversation ids, their configuration from ``credentials.yml``, handling
+Pseudonymous conversation ids and message ids, handling
 each message before the webhook is answered (``Deliveries``: once across replicas, in
 order per conversation, 503 when the tracker database fails), the last buttons offered
 (read from the tracker store), and posting to the provider with an async HTTP client.
@@ -14,11 +14,10 @@ import functools
 import hashlib
 import hmac
 import logging
-import re
 import traceback
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 import aiohttp
 from rasa.core.channels.channel import UserMessage
@@ -27,10 +26,11 @@ from sanic import response
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from assistant.conversation_vocabulary import SlotName
-from assistant.inbound import WHATSAPP_SENDER_PREFIX
 from channels.whatsapp_duplicates import SeenMessages
 from channels.whatsapp_text import Button
+from core.message_rules import WHATSAPP_SENDER_PREFIX
+from core.redaction import scrub_digit_runs
+from core.vocabulary import SlotName
 
 logger = logging.getLogger(__name__)
 
@@ -42,12 +42,6 @@ MessageHandler = Callable[[UserMessage], Awaitable[Any]]
 HANDLE_WAIT_S = 10.0
 # How long shutdown waits for messages still being handled after their webhook was answered.
 DRAIN_S = 30.0
-_DIGIT_RUNS = re.compile(r"\+?\d[\d\s().-]{5,}\d")
-
-
-def scrub(text: str) -> str:
-    """Returns ``text`` with anything that looks like a phone number removed, for logs."""
-    return _DIGIT_RUNS.sub("[number]", text)
 
 
 def sender_id(phone_number: str, key: str) -> str:
@@ -72,49 +66,6 @@ def stored_message_id(provider_id: Optional[str], key: str) -> Optional[str]:
         return None
     digest = hmac.new(key.encode("utf-8"), provider_id.encode("utf-8"), hashlib.sha256).hexdigest()
     return f"msg-{digest[:32]}"
-
-
-def read_credentials(
-    credentials: Optional[Mapping[str, Any]], variables: Mapping[str, str]
-) -> Tuple[Dict[str, str], List[str]]:
-    """Returns the channel's values from ``credentials.yml`` and the variables left unset.
-
-    Args:
-        credentials: The channel's section of ``credentials.yml``, ``${VAR}``s expanded.
-        variables: Credential key -> the environment variable that fills it.
-
-    """
-    values = {key: str((credentials or {}).get(key) or "").strip() for key in variables}
-    missing = [variables[key] for key, value in values.items() if not value]
-    return values, missing
-
-
-def log_configuration(provider: str, path: str, missing: Sequence[str]) -> None:
-    """Logs the one line that says whether a channel is on, at server start."""
-    if missing:
-        logger.info("%s is not configured (unset: %s): %s answers 503.", provider, ", ".join(missing), path)
-    else:
-        logger.info("%s is configured: webhook at %s.", provider, path)
-
-
-def configured_values(
-    provider: str,
-    path: str,
-    credentials: Optional[Mapping[str, Any]],
-    variables: Mapping[str, str],
-    default_api_base_url: str,
-) -> Optional[Dict[str, str]]:
-    """Returns a channel's credential values plus ``api_base_url``, or None when one is unset.
-
-    Logs the channel's one start-up line either way.
-    """
-    values, missing = read_credentials(credentials, variables)
-    log_configuration(provider, path, missing)
-    if missing:
-        return None
-    api_base_url = str((credentials or {}).get("api_base_url") or "").strip()
-    values["api_base_url"] = api_base_url or default_api_base_url
-    return values
 
 
 def channel_status(provider: str, configured: bool) -> HTTPResponse:
@@ -183,7 +134,7 @@ class ConversationQueue:
 def log_failure(error: BaseException) -> None:
     """Logs why a message was not handled, its traceback scrubbed of anything like a number."""
     details = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-    logger.error("Handling a WhatsApp message failed: %s", scrub(details))
+    logger.error("Handling a WhatsApp message failed: %s", scrub_digit_runs(details))
 
 
 class Deliveries:

@@ -24,7 +24,7 @@ from typing import Any, Optional
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from assistant.settings import get_settings
+from core.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class SeenMessages:
     def engine(self) -> sa.engine.Engine:
         """The engine, made on first use (pre-pinging, so it survives a database restart)."""
         if self._engine is None:
-            url = sa.engine.make_url(self.url or get_settings().tracker_db_url)
+            url = sa.engine.make_url(self.url or get_settings().core.tracker_db_url)
             options: dict = {"pool_pre_ping": True}
             if url.get_backend_name() == "sqlite":
                 options["connect_args"] = {"timeout": 10, "check_same_thread": False}

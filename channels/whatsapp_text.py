@@ -6,10 +6,11 @@ Pure functions shared by the Twilio and the Meta WhatsApp channels.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
-from assistant import messages
-from assistant.language import detect_language
+from core import messages
+from core.language import detect_language
 
 Button = Dict[str, Any]
 
@@ -22,6 +23,24 @@ _BOUNDARIES = (
     (re.compile(r"\s"), False),
 )
 _NUMBER_REPLY = re.compile(r"\s*(\d{1,2})\s*[.)]?\s*")
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One patient message from a provider's webhook.
+
+    ``kind`` is ``text``, ``choice`` (a reply button or list row: ``payload`` is its id,
+    ``text`` its title) or ``unreadable`` (a photo, a voice note, a file). ``message_id``
+    is the provider's (empty when it sent none); ``phone_number_id`` is the clinic number
+    it was sent to (Meta's; empty for Twilio).
+    """
+
+    message_id: str
+    number: str = field(repr=False)
+    kind: str
+    text: str = ""
+    payload: str = ""
+    phone_number_id: str = ""
 
 
 def split_text(text: str, limit: int) -> List[str]:

@@ -8,11 +8,11 @@ import time
 
 import waitress  # type: ignore[import-untyped]
 
-from assistant.settings import get_settings
 from console import accounts
 from console.app import create_app
 from console.context import context
 from console.indexer import Indexer
+from core.settings import get_settings
 
 INDEX_INTERVAL_SECONDS = 2.0
 
@@ -33,8 +33,8 @@ def main() -> None:
     """Parses the command line and serves until stopped."""
     settings = get_settings()
     parser = argparse.ArgumentParser(prog="python -m console", description=__doc__)
-    parser.add_argument("--host", default=settings.console_host)
-    parser.add_argument("--port", type=int, default=settings.console_port)
+    parser.add_argument("--host", default=settings.console.host)
+    parser.add_argument("--port", type=int, default=settings.ports.console)
     args = parser.parse_args()
 
     app = create_app(settings)
@@ -58,7 +58,7 @@ def main() -> None:
         ident="staff-console",
         # waitress drops X-Forwarded-* itself unless told otherwise; with trusted proxies
         # the app's ProxyFix reads them (and ignores what the client wrote).
-        clear_untrusted_proxy_headers=settings.console_trusted_proxies == 0,
+        clear_untrusted_proxy_headers=settings.console.trusted_proxies == 0,
         _quiet=True,
     )
 

@@ -13,8 +13,6 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from assistant.key_files import generated_key
-from assistant.settings import Settings, get_settings
 from console import accounts
 from console.context import ConsoleContext, context
 from console.indexer import Indexer
@@ -23,6 +21,8 @@ from console.template_helpers import register_helpers
 from console.throttle import LoginThrottle
 from console.views import admin, auth, conversations, dashboard, review
 from console.views.auth import SessionUser
+from core.key_files import generated_key
+from core.settings import Settings, get_settings
 
 # Strict: only the console's own scripts, styles and images; no inline code at all.
 CONTENT_SECURITY_POLICY = (
@@ -39,18 +39,18 @@ def secret_key(settings: Settings) -> str:
         ValueError: If the configured key is too short to sign cookies safely.
 
     """
-    if settings.console_secret_key:
-        if len(settings.console_secret_key) < MIN_SECRET_LENGTH:
+    if settings.console.secret_key:
+        if len(settings.console.secret_key) < MIN_SECRET_LENGTH:
             raise ValueError(f"CONSOLE_SECRET_KEY must have at least {MIN_SECRET_LENGTH} characters")
-        return settings.console_secret_key
-    return generated_key(settings.console_secret_file)
+        return settings.console.secret_key
+    return generated_key(settings.console.secret_file)
 
 
 def secure_cookies(settings: Settings) -> bool:
     """Whether cookies go over HTTPS only: CONSOLE_SECURE_COOKIES, else CONSOLE_PUBLIC_URL is https."""
-    if settings.console_secure_cookies is not None:
-        return settings.console_secure_cookies
-    return urlsplit((settings.console_public_url or "").strip()).scheme.lower() == "https"
+    if settings.console.secure_cookies is not None:
+        return settings.console.secure_cookies
+    return urlsplit((settings.console.public_url or "").strip()).scheme.lower() == "https"
 
 
 def _security_headers(response: Any) -> Any:
@@ -94,24 +94,24 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=secure_cookies(settings),
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.console_session_hours),
-        WTF_CSRF_TIME_LIMIT=settings.console_session_hours * 3600,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.console.session_hours),
+        WTF_CSRF_TIME_LIMIT=settings.console.session_hours * 3600,
         # Over HTTPS, a form must also come with a Referer from this very site.
         WTF_CSRF_SSL_STRICT=True,
         MAX_CONTENT_LENGTH=64 * 1024,
     )
-    if settings.console_trusted_proxies > 0:
+    if settings.console.trusted_proxies > 0:
         # Behind nginx: the client's address and scheme are the ones the trusted proxies
         # report (the last hops of X-Forwarded-For); what a client wrote itself is ignored.
-        hops = settings.console_trusted_proxies
+        hops = settings.console.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
-    engine = make_engine(settings.tracker_db_url)
+    engine = make_engine(settings.core.tracker_db_url)
     ensure_schema(engine)
     app.extensions["console"] = ConsoleContext(
         settings=settings,
         engine=engine,
-        indexer=Indexer(engine, settings.console_low_confidence),
-        login_throttle=LoginThrottle(settings.console_login_attempts, settings.console_login_window_seconds),
+        indexer=Indexer(engine, settings.console.low_confidence),
+        login_throttle=LoginThrottle(settings.console.login_attempts, settings.console.login_window_seconds),
     )
 
     CSRFProtect(app)

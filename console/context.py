@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy.engine import Engine
 
-from assistant.settings import Settings
 from console.indexer import Indexer
 from console.throttle import LoginThrottle
+from core.settings import Settings
 
 
 @dataclass

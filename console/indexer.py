@@ -22,15 +22,6 @@ from typing import Any, Dict, List, Optional, Sequence, Set
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, Row
 
-from assistant.conversation_vocabulary import (
-    FALLBACK_ACTIONS,
-    FLAG_OF_INTENT,
-    FLAGS,
-    SMALL_TALK,
-    ActionName,
-    IntentName,
-    SlotName,
-)
 from console.schema import (
     conversation_topics,
     conversations,
@@ -41,6 +32,15 @@ from console.schema import (
     state,
 )
 from console.timeutil import local_day
+from core.vocabulary import (
+    FALLBACK_ACTIONS,
+    FLAG_OF_INTENT,
+    FLAGS,
+    SMALL_TALK,
+    ActionName,
+    IntentName,
+    SlotName,
+)
 
 BATCH_SIZE = 2000
 GAP_GRACE_SECONDS = 60.0

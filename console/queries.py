@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
-from assistant.conversation_vocabulary import FLAGS as CONVERSATION_FLAGS
 from console.schema import conversation_topics, conversations, messages
+from core.vocabulary import FLAGS as CONVERSATION_FLAGS
 
 c = conversations.c
 # Filter name → (label, condition). "Fallback" covers low confidence too: both mean the

@@ -17,7 +17,6 @@ from typing import List, Optional
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from assistant.settings import get_settings
 from console import audit
 from console.indexer import Indexer
 from console.retraining import detach_conversations
@@ -30,6 +29,7 @@ from console.schema import (
     make_engine,
     messages,
 )
+from core.settings import get_settings
 
 DAY = 86400.0
 CHUNK = 200  # conversations per transaction (SQLite caps expression depth)
@@ -122,18 +122,20 @@ def run(argv: Optional[List[str]] = None) -> int:
     """Command line: purge and say how many conversations were deleted."""
     settings = get_settings()
     parser = argparse.ArgumentParser(prog="python -m console.retention", description=__doc__.splitlines()[0])
-    parser.add_argument("--days", type=int, default=settings.retention_days, help="retention period in days")
+    parser.add_argument(
+        "--days", type=int, default=settings.console.retention_days, help="retention period in days"
+    )
     parser.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
     args = parser.parse_args(argv)
     if args.days < 1:
         parser.error("--days must be at least 1")
-    engine = make_engine(settings.tracker_db_url)
+    engine = make_engine(settings.core.tracker_db_url)
     try:
         result = purge(
             engine,
             args.days,
-            audit_days=settings.audit_retention_days,
-            low_confidence=settings.console_low_confidence,
+            audit_days=settings.console.audit_retention_days,
+            low_confidence=settings.console.low_confidence,
             dry_run=args.dry_run,
         )
         verb = "Would delete" if args.dry_run else "Deleted"

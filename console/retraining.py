@@ -17,9 +17,9 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import Engine
 
-from assistant.knowledge import get_knowledge
-from assistant.settings import PROJECT_ROOT
 from console.schema import annotations_table, messages
+from core.knowledge import get_knowledge
+from core.settings import PROJECT_ROOT
 
 DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
 

@@ -6,8 +6,8 @@ from typing import Any, Dict, Optional
 
 from flask import Flask, request, url_for
 
-from assistant.knowledge import get_knowledge
 from console.timeutil import format_time
+from core.knowledge import get_knowledge
 
 FLAG_LABELS = {
     "fallback": "Fallback",

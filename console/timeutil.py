@@ -6,13 +6,13 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from assistant.settings import get_settings
+from core.settings import get_settings
 
 
 @lru_cache(maxsize=4)
 def clinic_zone(name: str = "") -> ZoneInfo:
     """Returns the configured time zone (or ``name``)."""
-    return ZoneInfo(name or get_settings().console_timezone)
+    return ZoneInfo(name or get_settings().console.timezone)
 
 
 def local_time(timestamp: float) -> datetime:

@@ -14,9 +14,9 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from assistant.conversation_vocabulary import ActionName, SlotName
 from console.queries import Conversation
 from console.schema import events
+from core.vocabulary import ActionName, SlotName
 
 
 @dataclass

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 import yaml
 from aiohttp import web
 
-from assistant.clinic import Clinic, get_clinic
-from assistant.settings import PROJECT_ROOT, get_settings
+from core.clinic import Clinic, get_clinic
+from core.settings import PROJECT_ROOT, get_settings
 
 HERE = Path(__file__).resolve().parent
 BUNDLE = PROJECT_ROOT / "widget" / "dist" / "synapse-chat.js"
@@ -70,7 +70,7 @@ def widget_config(rasa_url: str, language: str, clinic: Clinic) -> Dict[str, Any
         "server": rasa_url,
         "lang": language,
         "clinic": {key: value for key, value in contact.items() if value},
-        "maxMessageChars": get_settings().max_message_chars,
+        "maxMessageChars": get_settings().core.max_message_chars,
     }
 
 
@@ -155,10 +155,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     settings = get_settings()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=settings.demo_port)
+    parser.add_argument("--port", type=int, default=settings.ports.demo)
     parser.add_argument(
         "--rasa-url",
-        default=f"http://localhost:{settings.rasa_port}",
+        default=f"http://localhost:{settings.ports.rasa}",
         help="the Rasa server's URL as the browser reaches it",
     )
     args = parser.parse_args(argv)

@@ -25,13 +25,13 @@ from typing import Dict, List, Tuple
 import requests
 import sqlalchemy as sa
 
-from assistant.launcher import BIN_DIR, ServiceGroup, console_server, free_port
-from assistant.postgres import postgres_server
-from assistant.settings import PROJECT_ROOT, get_settings
 from console import accounts, retraining
 from console.indexer import Indexer
 from console.schema import conversations, ensure_schema, events, make_engine, messages
 from console.timeutil import today
+from core.settings import PROJECT_ROOT, get_settings
+from tooling.launcher import BIN_DIR, ServiceGroup, console_server, free_port
+from tooling.postgres import postgres_server
 
 BENCH_DIR = PROJECT_ROOT / "var" / "bench"
 REPORTS = PROJECT_ROOT / "reports"
@@ -172,7 +172,7 @@ def run(db_url: str, label: str, count: int, repeat: int, shots: Path | None) ->
         )  # fmt: skip
         lines.append(f"- generating {count:,} conversations: {time.monotonic() - started:.0f} s")
     started = time.monotonic()
-    indexer = Indexer(engine, get_settings().console_low_confidence)
+    indexer = Indexer(engine, get_settings().console.low_confidence)
     while not indexer.catch_up(budget=600):
         pass
     lines.append(f"- first indexing of the tracker store by the console: {time.monotonic() - started:.1f} s")

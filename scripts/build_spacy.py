@@ -12,8 +12,8 @@ from typing import Dict, List
 
 import spacy
 
-from assistant.knowledge import KnowledgeBase, load_knowledge
-from assistant.settings import get_settings
+from core.knowledge import KnowledgeBase, load_knowledge
+from core.settings import get_settings
 
 ENTITY_BY_GROUP = {"types": "condition", "causes": "condition", "treatments": "treatment"}
 
@@ -46,7 +46,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("output", type=Path, help="folder to write the spaCy pipeline to")
     args = parser.parse_args()
-    build(args.output, load_knowledge(get_settings().knowledge_file))
+    build(args.output, load_knowledge(get_settings().core.knowledge_file))
     print(f"spaCy pipeline written to {args.output}")
 
 

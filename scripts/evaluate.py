@@ -32,14 +32,15 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 import yaml
 
-from assistant.inbound import clean_message
-from assistant.knowledge import get_knowledge
-from assistant.launcher import BIN_DIR
-from assistant.settings import PROJECT_ROOT, child_environment
+from core.knowledge import get_knowledge
+from core.message_rules import clean_message
+from core.settings import PROJECT_ROOT, child_environment
 from scripts import real_report
 from scripts.nlu_metrics import FALLBACK, Outcome, best_point, curve, score
 from scripts.real_corpus import SPLIT_FILES, load_split
 from scripts.real_metrics import HEADLINE, RealOutcome, red_flag_set
+from tooling.launcher import BIN_DIR
+from tooling.nlu_files import nlu_examples
 
 LANGUAGE_FILES = (("en", "english"), ("ms", "malay"))
 EVALUATION_SETS: Dict[str, Dict[str, Path]] = {
@@ -61,14 +62,6 @@ TARGETS = {
     "out_of_scope_recall": 0.90,
     "malay_in_scope_accuracy": 0.85,
 }
-
-
-def load_examples(path: Path) -> List[Tuple[str, str]]:
-    """Returns the (text, intent) pairs of a Rasa NLU YAML file."""
-    from rasa.shared.nlu.training_data.loading import load_data
-
-    data = load_data(str(path))
-    return [(message.get("text"), message.get("intent")) for message in data.intent_examples]
 
 
 def fallback_thresholds(config_path: Path) -> Tuple[float, float]:
@@ -98,7 +91,7 @@ def run_model(model: Path, files: Dict[str, Path] = EVAL_FILES) -> Tuple[List[Ou
     Returns the outcomes and the resources used.
     """
     examples = [
-        (text, intent, language) for language, path in files.items() for text, intent in load_examples(path)
+        (text, intent, language) for language, path in files.items() for text, intent in nlu_examples(path)
     ]
     results, seconds, peak_rss_kib = asyncio.run(_parse(model, [text for text, _, _ in examples]))
     outcomes = [

@@ -17,7 +17,6 @@ import asyncio
 import inspect
 import json
 import random
-import re
 import sys
 import time
 import uuid
@@ -25,7 +24,6 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Sequence, Tuple
 
 import sqlalchemy as sa
-import yaml
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -40,8 +38,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import answers, conversation, fallback
-from assistant.knowledge import get_knowledge
-from assistant.settings import PROJECT_ROOT
+from core.knowledge import get_knowledge
+from core.settings import PROJECT_ROOT
+from tooling.nlu_files import nlu_examples
 
 META = {"model_id": "generated", "assistant_id": "synapse-muscle-atrophy"}
 CHANNELS = [("socketio", 0.62), ("twilio", 0.2), ("whatsapp", 0.12), ("rest", 0.06)]
@@ -81,21 +80,14 @@ KINDS = [
 ]
 # How busy each hour of the day is, in clinic time: evenings after work are busiest.
 HOUR_WEIGHTS = [1, 1, 1, 1, 1, 1, 2, 4, 7, 9, 10, 10, 9, 9, 9, 9, 8, 8, 9, 10, 10, 9, 6, 3]
-_ENTITY_MARKUP = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
 
 def load_examples() -> Dict[str, List[str]]:
-    """Returns the NLU paraphrases per intent, entity markup removed."""
+    """Returns the NLU training examples per intent, entity markup removed."""
     examples: Dict[str, List[str]] = {}
     for path in sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml")):
-        for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
-            if "intent" in item and "examples" in item:
-                lines = [
-                    line[2:].strip() for line in str(item["examples"]).splitlines() if line.startswith("- ")
-                ]
-                examples.setdefault(item["intent"], []).extend(
-                    _ENTITY_MARKUP.sub(r"\1", line) for line in lines
-                )
+        for text, intent in nlu_examples(path):
+            examples.setdefault(intent, []).append(text)
     return examples
 
 

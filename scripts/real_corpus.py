@@ -26,7 +26,7 @@ from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
 import yaml
 
-from assistant.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 SPLIT_FILES: Dict[str, Path] = {
     "train": PROJECT_ROOT / "data" / "nlu" / "real_questions.yml",
@@ -203,7 +203,7 @@ def counts(corpus: Dict[str, List[Item]]) -> Dict[str, Counter[str]]:
 
 def main() -> None:
     """Parses the command line: ``add FILE...`` or ``counts``."""
-    from assistant.knowledge import get_knowledge
+    from core.knowledge import get_knowledge
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

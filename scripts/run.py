@@ -6,7 +6,8 @@ import argparse
 import subprocess
 import sys
 
-from assistant.launcher import (
+from core.settings import PROJECT_ROOT, get_settings
+from tooling.launcher import (
     BIN_DIR,
     ServiceGroup,
     action_server,
@@ -15,7 +16,6 @@ from assistant.launcher import (
     rasa_server,
     serve_until_interrupted,
 )
-from assistant.settings import PROJECT_ROOT, get_settings
 
 
 def run_product() -> int:
@@ -23,21 +23,21 @@ def run_product() -> int:
     settings = get_settings()
     (PROJECT_ROOT / "var").mkdir(exist_ok=True)
     services = [
-        action_server(settings.actions_port),
-        rasa_server(settings, settings.rasa_port, settings.actions_port),
+        action_server(settings.ports.actions),
+        rasa_server(settings, settings.ports.rasa, settings.ports.actions),
         # After Rasa, which creates the tracker store's tables the console reads.
-        console_server(settings, settings.console_port),
-        demo_server(settings.demo_port, f"http://localhost:{settings.rasa_port}"),
+        console_server(settings, settings.ports.console),
+        demo_server(settings.ports.demo, f"http://localhost:{settings.ports.rasa}"),
     ]
     return serve_until_interrupted(
         ServiceGroup(services),
         lambda _: "\nThe assistant is running:\n"
-        f"  REST:      curl -s -X POST http://localhost:{settings.rasa_port}/webhooks/rest/webhook "
+        f"  REST:      curl -s -X POST http://localhost:{settings.ports.rasa}/webhooks/rest/webhook "
         '-H "Content-Type: application/json" -d \'{"sender": "me", "message": "hello"}\'\n'
-        f"  socket.io: http://localhost:{settings.rasa_port}/socket.io\n"
-        f"  actions:   http://localhost:{settings.actions_port}/health\n"
-        f"  staff console: http://localhost:{settings.console_port}/\n"
-        f"  demo page (website chat): http://localhost:{settings.demo_port}/\n"
+        f"  socket.io: http://localhost:{settings.ports.rasa}/socket.io\n"
+        f"  actions:   http://localhost:{settings.ports.actions}/health\n"
+        f"  staff console: http://localhost:{settings.ports.console}/\n"
+        f"  demo page (website chat): http://localhost:{settings.ports.demo}/\n"
         "Press Ctrl-C to stop.",
     )
 
@@ -45,9 +45,9 @@ def run_product() -> int:
 def run_shell() -> int:
     """Starts the action server and chats with the model in the terminal."""
     settings = get_settings()
-    with ServiceGroup([action_server(settings.actions_port, log_path=PROJECT_ROOT / "var" / "actions.log")]):
-        environment = rasa_server(settings, settings.rasa_port, settings.actions_port).environment
-        command = [str(BIN_DIR / "rasa"), "shell", "--model", str(settings.model_path)]
+    with ServiceGroup([action_server(settings.ports.actions, log_path=PROJECT_ROOT / "var" / "actions.log")]):
+        environment = rasa_server(settings, settings.ports.rasa, settings.ports.actions).environment
+        command = [str(BIN_DIR / "rasa"), "shell", "--model", str(settings.rasa.model_path)]
         try:
             return subprocess.call(command, cwd=PROJECT_ROOT, env=environment)
         except KeyboardInterrupt:

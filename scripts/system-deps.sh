@@ -13,7 +13,7 @@ needs=(
 for ((i = 0; i < ${#needs[@]}; i += 2)); do
   command -v "${needs[i]}" >/dev/null 2>&1 || [ -x "${needs[i]}" ] || packages+=("${needs[i + 1]}")
 done
-# PostgreSQL for the tracker-store tests (assistant/postgres.py starts its own server);
+# PostgreSQL for the tracker-store tests (tooling/postgres.py starts its own server);
 # Debian keeps initdb off the PATH, in /usr/lib/postgresql/<version>/bin.
 if ! command -v initdb >/dev/null 2>&1 && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
   packages+=(postgresql)

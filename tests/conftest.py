@@ -2,72 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Iterator, List
 
 import pytest
-import requests
 import socketio
 
-from assistant.knowledge import KnowledgeBase, get_knowledge
-from assistant.launcher import ServiceGroup, action_server, free_port, rasa_server
-from assistant.settings import PROJECT_ROOT, get_settings
+from core.knowledge import KnowledgeBase, get_knowledge
+from tooling.running_bot import LOG_DIR, RunningBot, start_bot
 
-LOG_DIR = PROJECT_ROOT / "var" / "test-logs"
+__all__ = ["LOG_DIR", "RunningBot", "close_polling_client", "start_bot"]
 
 
 @pytest.fixture(scope="session")
 def knowledge() -> KnowledgeBase:
     return get_knowledge()
-
-
-@dataclass
-class RunningBot:
-    """The servers started for the test session, and how to talk to them."""
-
-    rasa_url: str
-    actions_url: str
-    tracker_db: Path
-    group: ServiceGroup
-    # The Rasa server allows browser connections from a page on this port (the demo page).
-    demo_port: int
-
-    def send(self, sender: str, message: str) -> List[Dict[str, Any]]:
-        """Sends one message over the REST channel and returns the bot's messages."""
-        response = requests.post(
-            f"{self.rasa_url}/webhooks/rest/webhook",
-            json={"sender": sender, "message": message},
-            timeout=30,
-        )
-        response.raise_for_status()
-        return response.json()
-
-
-def start_bot(tmp_dir: Path, **environment: str) -> RunningBot:
-    """Starts an action server and a Rasa server on free ports with their own SQLite file."""
-    rasa_port, actions_port = free_port(), free_port()
-    demo_port = int(environment.setdefault("DEMO_PORT", str(free_port())))
-    # The socket.io channel reads DEMO_PORT in the server; --cors comes from these settings.
-    settings = get_settings().copy(update={"demo_port": demo_port})
-    tracker_db = tmp_dir / "tracker.db"
-    environment.setdefault("TRACKER_DB_URL", f"sqlite:///{tracker_db}")
-    group = ServiceGroup(
-        [
-            action_server(actions_port, log_path=LOG_DIR / f"actions-{actions_port}.log"),
-            rasa_server(
-                settings, rasa_port, actions_port, log_path=LOG_DIR / f"rasa-{rasa_port}.log", **environment
-            ),
-        ]
-    )
-    group.__enter__()
-    return RunningBot(
-        rasa_url=f"http://127.0.0.1:{rasa_port}",
-        actions_url=f"http://127.0.0.1:{actions_port}",
-        tracker_db=tracker_db,
-        group=group,
-        demo_port=demo_port,
-    )
 
 
 @pytest.fixture(scope="session")

@@ -12,11 +12,11 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
-from assistant import messages
-from assistant.cluster import Cluster
-from assistant.launcher import free_port
 from bench.traffic import conversation_script, send_rest, topic_questions
+from core import messages
 from tests.conftest import LOG_DIR
+from tooling.cluster import Cluster
+from tooling.launcher import free_port
 
 pytestmark = pytest.mark.servers
 CONVERSATIONS = 50

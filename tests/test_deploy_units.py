@@ -23,11 +23,11 @@ from typing import Dict, Iterator, List, Set, Tuple
 import pytest
 import requests
 
-from assistant.knowledge import get_knowledge
-from assistant.launcher import Service, ServiceGroup, action_server, free_port
-from assistant.redis_server import RedisService, redis_server
-from assistant.settings import PROJECT_ROOT, Settings
+from core.knowledge import get_knowledge
+from core.settings import PROJECT_ROOT, ConsoleSettings, Settings, environment_variables
 from tests.conftest import LOG_DIR
+from tooling.launcher import Service, ServiceGroup, action_server, free_port
+from tooling.redis_server import RedisService, redis_server
 
 INSTALL_DIR = "/opt/synapse-assistant"
 UNIT_DIR = PROJECT_ROOT / "deploy" / "systemd"
@@ -35,7 +35,7 @@ ENV_EXAMPLE = PROJECT_ROOT / "deploy" / "env.example"
 NGINX_CONFIG = PROJECT_ROOT / "deploy" / "nginx" / "synapse-assistant.conf"
 DEPLOYMENT_DOC = PROJECT_ROOT / "docs" / "deployment.md"
 PLACEHOLDER = "CHANGE-ME"
-# Read by Rasa itself, not by assistant/settings.py.
+# Read by Rasa itself, not by core/settings.py.
 RASA_VARIABLES = {"RASA_TELEMETRY_ENABLED"}
 # systemd's PATH for services; nothing else of the test's environment reaches a unit.
 SYSTEMD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -127,9 +127,8 @@ def documented_names(path: Path) -> Set[str]:
 
 
 def settings_variable_names() -> Set[str]:
-    """Every environment variable assistant/settings.py reads (the fields' ``env=`` names)."""
-    fields = Settings.__fields__.values()
-    return {name.upper() for model in fields for name in model.field_info.extra["env_names"]}
+    """Every environment variable core/settings.py reads (the fields' ``env=`` names)."""
+    return set(environment_variables())
 
 
 def yaml_variable_names(path: Path) -> Set[str]:
@@ -307,7 +306,7 @@ def test_env_example_names_nothing_that_nothing_reads() -> None:
 def test_env_example_sets_every_variable_the_rasa_yaml_files_refer_to() -> None:
     # Rasa refuses to start when one is undefined, so a commented default is not enough.
     referred = rasa_yaml_variable_names()
-    assert referred >= {"TWILIO_AUTH_TOKEN", "TRACKER_DB_URL", "REDIS_PASSWORD"}
+    assert referred >= {"ACTION_ENDPOINT_URL", "TRACKER_DB_URL", "REDIS_PASSWORD"}
     missing = referred - set(read_environment_file(ENV_EXAMPLE))
     assert missing == set(), f"set in deploy/env.example: {sorted(missing)}"
 
@@ -320,7 +319,7 @@ def test_env_example_turns_on_secure_console_cookies_and_a_key_the_console_refus
     assert environment["CONSOLE_PUBLIC_URL"].startswith("https://")
     assert environment["CONSOLE_SECRET_KEY"] == PLACEHOLDER
     with pytest.raises(ValueError, match="CONSOLE_SECRET_KEY"):
-        secret_key(Settings(console_secret_key=environment["CONSOLE_SECRET_KEY"]))
+        secret_key(Settings(console=ConsoleSettings(secret_key=environment["CONSOLE_SECRET_KEY"])))
 
 
 @pytest.mark.servers

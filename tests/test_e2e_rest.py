@@ -8,8 +8,8 @@ from typing import Any, Dict, List
 import pytest
 import yaml
 
-from assistant.knowledge import get_knowledge
-from assistant.settings import PROJECT_ROOT
+from core.knowledge import get_knowledge
+from core.settings import PROJECT_ROOT
 from tests.conftest import RunningBot
 
 QUESTIONS: Dict[str, str] = yaml.safe_load((PROJECT_ROOT / "tests" / "e2e_questions.yml").read_text())

@@ -12,13 +12,13 @@ from typing import Iterator, List, Tuple
 import pytest
 import requests
 
-from assistant import messages
-from assistant.clinic import get_clinic
-from assistant.launcher import ServiceGroup, free_port
-from assistant.postgres import PostgresService, postgres_server
 from bench.loadtest import CHANNELS, LoadResult, load, stored_events
 from bench.traffic import topic_questions
+from core import messages
+from core.clinic import get_clinic
 from tests.conftest import LOG_DIR, RunningBot, start_bot
+from tooling.launcher import ServiceGroup, free_port
+from tooling.postgres import PostgresService, postgres_server
 
 pytestmark = pytest.mark.servers
 CONVERSATIONS, LENGTH = 20, 5
@@ -30,6 +30,9 @@ def assert_complete(result: LoadResult) -> None:
     assert result.stored_user_messages == CONVERSATIONS * LENGTH
     # Every message answered and stored; the channels send a reply's paragraphs separately.
     assert result.replies_received >= result.stored_bot_messages >= CONVERSATIONS * LENGTH
+    if result.flood is not None:  # the flooding socket is told to slow down, the patients are not
+        assert result.flood.refused > 0, result.flood
+        assert result.flood_held_back, result.flood
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,12 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from assistant.knowledge import KnowledgeBase
-from assistant.language import detect_language
-from assistant.settings import PROJECT_ROOT
-from scripts.evaluate import EVALUATION_SETS, load_examples
+from core.knowledge import KnowledgeBase
+from core.language import detect_language
+from core.settings import PROJECT_ROOT
+from scripts.evaluate import EVALUATION_SETS
 from scripts.real_corpus import normalise
+from tooling.nlu_files import nlu_examples
 
 TRAINING_DIR = PROJECT_ROOT / "data" / "nlu"
 FAQ_TOPICS = ("prevention", "reversibility", "recovery_time", "permanent_disability", "physiotherapy_role")
@@ -24,7 +25,7 @@ MALAY_REQUIRED = (*FAQ_TOPICS, "greet", "thank", "book_appointment", "emergency"
 
 
 def examples(*paths: Path) -> List[Tuple[str, str]]:
-    return [pair for path in paths for pair in load_examples(path)]
+    return [pair for path in paths for pair in nlu_examples(path)]
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,7 @@ def test_training_data_covers_every_intent_as_the_issue_asks(
 
 
 def test_malay_training_examples_for_the_faq_and_key_intents() -> None:
-    counts = Counter(intent for _, intent in load_examples(TRAINING_DIR / "malay.yml"))
+    counts = Counter(intent for _, intent in nlu_examples(TRAINING_DIR / "malay.yml"))
     assert {intent: counts[intent] for intent in MALAY_REQUIRED if counts[intent] < 15} == {}
 
 

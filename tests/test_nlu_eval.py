@@ -10,8 +10,8 @@ from typing import Any, Dict
 
 import pytest
 
-from assistant.knowledge import KnowledgeBase, get_knowledge
-from assistant.settings import PROJECT_ROOT, get_settings
+from core.knowledge import KnowledgeBase, get_knowledge
+from core.settings import PROJECT_ROOT, get_settings
 from scripts.evaluate import REAL_SETS, fallback_thresholds, run_model, run_real
 from scripts.nlu_metrics import score
 from scripts.real_metrics import score_real
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.model
 
 @pytest.fixture(scope="module")
 def metrics(knowledge: KnowledgeBase) -> Dict[str, Any]:
-    outcomes, _ = run_model(get_settings().model_path)
+    outcomes, _ = run_model(get_settings().rasa.model_path)
     threshold, ambiguity_threshold = fallback_thresholds(PROJECT_ROOT / "config.yml")
     return score(outcomes, threshold, ambiguity_threshold, knowledge.topics)
 
@@ -44,7 +44,7 @@ def test_malay_in_scope_accuracy_floor(metrics: Dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def real_dev() -> Dict[str, Any]:
-    outcomes, _ = run_real(get_settings().model_path, REAL_SETS["real-dev"])
+    outcomes, _ = run_real(get_settings().rasa.model_path, REAL_SETS["real-dev"])
     threshold, ambiguity_threshold = fallback_thresholds(PROJECT_ROOT / "config.yml")
     return score_real(outcomes, threshold, ambiguity_threshold, get_knowledge().topics)
 

@@ -6,7 +6,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from assistant.knowledge import get_knowledge
+from core.knowledge import get_knowledge
 from tests.conftest import RunningBot
 from tests.test_e2e_rest import texts, topic_slot_values
 

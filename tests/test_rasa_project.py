@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.knowledge import KnowledgeBase
-from assistant.launcher import BIN_DIR
-from assistant.settings import PROJECT_ROOT, child_environment
+from core.knowledge import KnowledgeBase
+from core.settings import PROJECT_ROOT, child_environment
+from tooling.launcher import BIN_DIR
 
 CONVERSATION_INTENTS = {
     "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge",

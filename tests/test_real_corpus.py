@@ -10,10 +10,10 @@ from typing import Dict, List
 import pytest
 import yaml
 
-from assistant.knowledge import KnowledgeBase
-from assistant.settings import PROJECT_ROOT
-from scripts.evaluate import load_examples
+from core.knowledge import KnowledgeBase
+from core.settings import PROJECT_ROOT
 from scripts.real_corpus import HELD_OUT, SPLIT_FILES, Item, add, load_corpus, normalise, page_split, validate
+from tooling.nlu_files import nlu_examples
 
 TRAINING_FILES = sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml"))
 # The test split is frozen: this digest changes only with a deliberate new data round
@@ -55,7 +55,7 @@ def test_no_page_feeds_two_splits(corpus: Dict[str, List[Item]]) -> None:
 
 
 def test_no_held_out_text_or_page_is_in_any_training_file(corpus: Dict[str, List[Item]]) -> None:
-    trained_texts = {normalise(text) for path in TRAINING_FILES for text, _ in load_examples(path)}
+    trained_texts = {normalise(text) for path in TRAINING_FILES for text, _ in nlu_examples(path)}
     trained_pages = {
         str((example.get("metadata") or {}).get("url"))
         for path in TRAINING_FILES

@@ -8,8 +8,8 @@ from typing import Any, Dict, List
 
 import requests
 
-from assistant.launcher import ServiceGroup, action_server, free_port, rasa_server
-from assistant.settings import PROJECT_ROOT, get_settings
+from core.settings import PROJECT_ROOT, get_settings
+from tooling.launcher import ServiceGroup, action_server, free_port, rasa_server
 
 LOG_DIR = PROJECT_ROOT / "var" / "test-logs"
 

@@ -11,7 +11,7 @@ from console import accounts, audit, lockout
 from console.context import context
 from console.forms import USER_ACTIONS, CreateUserForm, ResetPasswordForm, UserActionForm
 from console.queries import clean_arg
-from console.views.auth import admin_required, record
+from console.views.auth import admin_required, audit_request
 from console.views.conversations import page_arg
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -32,7 +32,7 @@ def users() -> Any:
         except accounts.AccountError as error:
             form.username.errors = [str(error)]
         else:
-            record("user_created", target=created.username, detail=f"role={created.role}")
+            audit_request("user_created", target=created.username, detail=f"role={created.role}")
             flash(f"Created {created.role} {created.username}. Give them the password in person.", "success")
             return redirect(url_for("admin.users"))
     page = render_template(
@@ -70,7 +70,7 @@ def user_action(user_id: int) -> Any:
         except accounts.AccountError as error:
             flash(str(error), "warning")
         else:
-            record("user_updated", target=account.username, detail=USER_ACTIONS[action])
+            audit_request("user_updated", target=account.username, detail=USER_ACTIONS[action])
             flash(f"{USER_ACTIONS[action]}: {account.username}.", "success")
     else:
         flash("Choose a change first.", "warning")
@@ -94,7 +94,7 @@ def reset_password(user_id: int) -> Any:
     except accounts.AccountError as error:
         flash(str(error), "warning")
     else:
-        record("user_updated", target=account.username, detail="password reset by admin")
+        audit_request("user_updated", target=account.username, detail="password reset by admin")
         flash(f"New password set for {account.username}; their sessions have ended.", "success")
     return redirect(url_for("admin.users"))
 

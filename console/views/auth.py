@@ -60,7 +60,7 @@ def admin_required(view: View) -> View:
     return cast(View, wrapper)
 
 
-def record(action: str, target: str = "", detail: str = "", username: Optional[str] = None) -> None:
+def audit_request(action: str, target: str = "", detail: str = "", username: Optional[str] = None) -> None:
     """Writes an audit entry for the current user and client address."""
     who = username or (current_user.username if current_user.is_authenticated else "-")
     audit.record(context().engine, who, action, target, detail, request.remote_addr or "")
@@ -95,7 +95,7 @@ def _sign_in_failed() -> str:
     settings = context().settings
     return (
         "Wrong username or password, or too many failed sign-ins from this address: try again, "
-        f"wait {settings.console_lockout_minutes} minutes, or ask an admin."
+        f"wait {settings.console.lockout_minutes} minutes, or ask an admin."
     )
 
 
@@ -103,9 +103,9 @@ def _throttled(verdict: Verdict) -> Any:
     """Answers 429 to an address over the sign-in limit, without looking at the form."""
     settings = context().settings
     if verdict.first_refusal:
-        record(
+        audit_request(
             "login_throttled",
-            target=f"over {settings.console_login_attempts} in {settings.console_login_window_seconds} s",
+            target=f"over {settings.console.login_attempts} in {settings.console.login_window_seconds} s",
             username="-",
         )
     minutes = math.ceil(verdict.retry_after / 60)
@@ -135,17 +135,19 @@ def login() -> Any:
             username,
             form.password.data or "",
             client(),
-            ctx.settings.console_max_failed_logins,
-            ctx.settings.console_lockout_minutes,
+            ctx.settings.console.max_failed_logins,
+            ctx.settings.console.lockout_minutes,
         )
         if result.outcome == "ok" and result.account is not None:
             login_user(SessionUser(result.account))
             session.permanent = True
-            record("login", username=result.account.username)
+            audit_request("login", username=result.account.username)
             return redirect(_safe_next(request.args.get("next")))
         # The audit log tells admins what happened; the page says the same in every case.
         error, status = _sign_in_failed(), 401
-        record("locked" if result.outcome == "locked" else "login_failed", target=username[:64], username="-")
+        audit_request(
+            "locked" if result.outcome == "locked" else "login_failed", target=username[:64], username="-"
+        )
     elif request.method == "POST":
         error, status = "Enter your username and password.", 400
     no_users = accounts.count_users(ctx.engine) == 0
@@ -156,7 +158,7 @@ def login() -> Any:
 @login_required
 def logout() -> Any:
     """Signs out, ending every session of this account."""
-    record("logout")
+    audit_request("logout")
     accounts.end_sessions(context().engine, current_user.account.id)
     logout_user()
     session.clear()
@@ -176,8 +178,8 @@ def change_password() -> Any:
             current_user.username,
             form.current.data or "",
             client(),
-            ctx.settings.console_max_failed_logins,
-            ctx.settings.console_lockout_minutes,
+            ctx.settings.console.max_failed_logins,
+            ctx.settings.console.lockout_minutes,
         )
         if check.outcome != "ok":
             form.current.errors = ["The current password is wrong."]
@@ -187,7 +189,7 @@ def change_password() -> Any:
             except accounts.AccountError as error:
                 form.password.errors = [str(error)]
             else:
-                record("user_updated", target=current_user.username, detail="changed own password")
+                audit_request("user_updated", target=current_user.username, detail="changed own password")
                 logout_user()
                 session.clear()
                 flash("Password changed. Sign in with the new password.", "info")

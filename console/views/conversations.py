@@ -19,7 +19,6 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from assistant.knowledge import get_knowledge
 from console import retraining
 from console.context import context
 from console.exports import csv_chunks, jsonl_chunks
@@ -34,7 +33,8 @@ from console.queries import (
 )
 from console.schema import messages
 from console.transcript import load_turns
-from console.views.auth import record
+from console.views.auth import audit_request
+from core.knowledge import get_knowledge
 
 blueprint = Blueprint("conversations", __name__)
 
@@ -70,7 +70,7 @@ def conversation_list() -> Any:
         flash(problem, "warning")
     engine = context().engine
     page = conversation_page(engine, filters, page_arg())
-    record(
+    audit_request(
         "view_conversation_list",
         target=f"{page.total:,} conversations",
         detail=f"{filters.describe()}; page {page.page}",
@@ -96,7 +96,7 @@ def transcript(conversation_id: int) -> Any:
         abort(404)
     turns = load_turns(engine, conversation)
     labels = retraining.for_messages(engine, [turn.event_id for turn in turns if turn.event_id is not None])
-    record(
+    audit_request(
         "view_conversation",
         target=f"conversation {conversation.id}",
         detail=f"channel={conversation.channel}",
@@ -137,7 +137,9 @@ def annotate(conversation_id: int) -> Any:
         except retraining.AnnotationError as error:
             flash(str(error), "warning")
         else:
-            record("annotate", target=f"conversation {conversation_id}", detail=f"intent={saved.intent}")
+            audit_request(
+                "annotate", target=f"conversation {conversation_id}", detail=f"intent={saved.intent}"
+            )
             flash(f"Saved: this message is now an example of “{saved.intent}”.", "success")
     return redirect(
         url_for("conversations.transcript", conversation_id=conversation_id, _anchor=anchor or None)
@@ -148,7 +150,7 @@ def _export(kind: str, chunks: Callable[..., Iterator[str]], mimetype: str) -> R
     filters, _ = Filters.parse(request.args)
     engine = context().engine
     total = conversation_page(engine, filters, per_page=1).total
-    record(f"export_{kind}", target=f"{total:,} conversations", detail=filters.describe())
+    audit_request(f"export_{kind}", target=f"{total:,} conversations", detail=filters.describe())
     stamp = datetime.now().strftime("%Y%m%d-%H%M")
     response = Response(stream_with_context(chunks(engine, filters)), mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="conversations-{stamp}.{kind}"'

@@ -8,10 +8,10 @@ from typing import Any, Optional
 from flask import Blueprint, flash, render_template, request
 from flask_login import login_required
 
-from console import dashboard as figures
+from console import dashboard_figures as figures
 from console.context import context
 from console.timeutil import today
-from console.views.auth import record
+from console.views.auth import audit_request
 
 blueprint = Blueprint("dashboard", __name__)
 DEFAULT_DAYS = 30
@@ -41,5 +41,5 @@ def dashboard() -> Any:
         first = last - timedelta(days=MAX_DAYS - 1)
         flash(f"Showing the last {MAX_DAYS} days of the range.", "info")
     board = figures.build(context().engine, first, last)
-    record("view_dashboard", detail=f"{first.isoformat()} to {last.isoformat()}")
+    audit_request("view_dashboard", detail=f"{first.isoformat()} to {last.isoformat()}")
     return render_template("dashboard.html", board=board, range_args={"from": first, "to": last})

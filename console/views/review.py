@@ -11,7 +11,7 @@ from flask_login import login_required
 from console import retraining
 from console.context import context
 from console.forms import PlainForm
-from console.views.auth import record
+from console.views.auth import audit_request
 from console.views.conversations import page_arg
 
 blueprint = Blueprint("review", __name__)
@@ -25,7 +25,7 @@ def annotation_list() -> Any:
     engine = context().engine
     page = page_arg()
     items, total = retraining.list_page(engine, page, PER_PAGE)
-    record("view_annotations", target=f"{total} annotations", detail=f"page {page}")
+    audit_request("view_annotations", target=f"{total} annotations", detail=f"page {page}")
     return render_template(
         "annotations.html",
         items=items,
@@ -42,7 +42,7 @@ def annotation_list() -> Any:
 def delete_annotation(annotation_id: int) -> Any:
     """Deletes one annotation."""
     if PlainForm().validate_on_submit() and retraining.delete(context().engine, annotation_id):
-        record("delete_annotation", target=f"annotation {annotation_id}")
+        audit_request("delete_annotation", target=f"annotation {annotation_id}")
         flash("Annotation deleted.", "info")
     return redirect(url_for("review.annotation_list"))
 
@@ -52,7 +52,7 @@ def delete_annotation(annotation_id: int) -> Any:
 def export_nlu() -> Response:
     """Downloads every annotation as a Rasa NLU YAML file."""
     text, count = retraining.nlu_yaml(context().engine)
-    record("export_nlu", target=f"{count} examples")
+    audit_request("export_nlu", target=f"{count} examples")
     stamp = datetime.now().strftime("%Y%m%d-%H%M")
     response = Response(text, mimetype="application/x-yaml; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="nlu-annotations-{stamp}.yml"'

@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import ActionAnswerTopic, ActionTellMeMore
-from assistant.knowledge import KnowledgeBase, get_knowledge
+from core.knowledge import KnowledgeBase, get_knowledge
 from tests.actions.conftest import make_tracker
 
 TOPICS = sorted(get_knowledge().topics)

@@ -10,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import conversation
 from actions.common import conversation_language
-from assistant import messages
-from assistant.clinic import get_clinic
+from core import messages
+from core.clinic import get_clinic
 from tests.actions.conftest import make_tracker
 
 

@@ -9,7 +9,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import conversation
-from assistant.clinic import get_clinic
+from core.clinic import get_clinic
 from tests.actions.conftest import make_tracker
 
 

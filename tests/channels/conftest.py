@@ -12,21 +12,8 @@ from typing import Iterator, List
 
 import pytest
 
-from tests.channels.fake_provider import FakeProvider
 from tests.conftest import RunningBot, start_bot
-
-# Test secrets only: the fake provider accepts anything.
-SECRETS = {
-    "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000001",
-    "TWILIO_AUTH_TOKEN": "test-twilio-auth-token",
-    "TWILIO_WHATSAPP_NUMBER": "+14155238886",
-    "PUBLIC_BASE_URL": "https://assistant.clinic.example",
-    "WHATSAPP_VERIFY_TOKEN": "test-verify-token",
-    "WHATSAPP_APP_SECRET": "test-app-secret",
-    "WHATSAPP_ACCESS_TOKEN": "test-access-token",
-    "WHATSAPP_PHONE_NUMBER_ID": "109876543210",
-    "SENDER_HASH_KEY": "test-sender-hash-key",
-}
+from tooling.fake_whatsapp import SECRETS, FakeProvider
 
 
 def hashed_sender(number: str) -> str:

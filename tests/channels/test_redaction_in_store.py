@@ -8,9 +8,9 @@ from typing import List
 
 import pytest
 
-from tests.assistant.redaction_corpus import IDENTIFYING, ORDINARY
-from tests.assistant.test_redaction import survives
 from tests.conftest import RunningBot
+from tests.core.redaction_corpus import IDENTIFYING, ORDINARY
+from tests.core.test_redaction import survives
 
 pytestmark = pytest.mark.servers
 

@@ -1,22 +1,26 @@
-"""The redaction corpus through both WhatsApp webhooks, checked in the real store.
+"""The redaction corpus through the web chat and both WhatsApp webhooks, checked in the real store.
 
 ``test_redaction_in_store.py`` sends it over REST; every channel passes its text through the
-same ``clean_message``, and this proves it end to end for Twilio and Meta.
+same ``clean_message``, and this proves it end to end for socket.io, Twilio and Meta.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
-from typing import List
+from typing import List, Sequence
 
 import pytest
 
-from tests.assistant.redaction_corpus import IDENTIFYING
-from tests.assistant.test_redaction import survives
+from bench.socketio_traffic import converse_socketio
+from bench.traffic import Run
 from tests.channels import test_twilio_whatsapp as twilio
 from tests.channels import test_whatsapp_cloud as meta
 from tests.channels.conftest import WhatsAppBot
+from tests.conftest import RunningBot
+from tests.core.redaction_corpus import IDENTIFYING
+from tests.core.test_redaction import survives
 
 pytestmark = pytest.mark.servers
 
@@ -51,3 +55,27 @@ def test_no_identifying_form_reaches_the_store_through_twilio_or_meta(whatsapp_b
             meta.send(whatsapp_bot, meta.new_number(), meta.text(message))
     # Each webhook answers once its message is handled and stored.
     assert leaked(every_row(whatsapp_bot.bot.tracker_db)) == []
+
+
+async def patients_on_sockets(rasa_url: str, messages: Sequence[str], per_socket: int, at_once: int) -> Run:
+    """Sends ``messages`` over fresh sockets of ``per_socket`` messages each, ``at_once`` sockets at a time.
+
+    ``per_socket`` stays within a socket's burst, so no message is refused for speed.
+    """
+    run, gate = Run(), asyncio.Semaphore(at_once)
+
+    async def one_socket(number: int, script: Sequence[str]) -> None:
+        async with gate:
+            await converse_socketio(rasa_url, f"redaction-{number}", script, run, timeout_s=120)
+
+    batches = [messages[start : start + per_socket] for start in range(0, len(messages), per_socket)]
+    await asyncio.gather(*(one_socket(number, batch) for number, batch in enumerate(batches)))
+    return run
+
+
+def test_no_identifying_form_reaches_the_store_through_the_web_chat(bot: RunningBot) -> None:
+    forms = [message for message, _ in IDENTIFYING]
+    run = asyncio.run(patients_on_sockets(bot.rasa_url, forms, per_socket=5, at_once=16))
+    assert run.errors == 0, [sample for sample in run.samples if not sample.ok][:5]
+    assert len(run.samples) == len(forms)  # each one answered, so handled and stored
+    assert leaked(every_row(bot.tracker_db)) == []

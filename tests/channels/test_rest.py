@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 import requests
 
-from assistant.settings import get_settings
+from core.settings import get_settings
 from tests.conftest import RunningBot
 
 pytestmark = pytest.mark.servers
@@ -55,7 +55,7 @@ def test_malformed_json_gets_400(bot: RunningBot) -> None:
 
 
 def test_too_long_message_gets_400_and_the_server_keeps_answering(bot: RunningBot) -> None:
-    limit = get_settings().max_message_chars
+    limit = get_settings().core.max_message_chars
     assert post(bot, {"sender": "rest-long", "message": "a" * (limit + 1)}).status_code == 400
     assert post(bot, {"sender": "rest-long", "message": "hello"}).json()
 

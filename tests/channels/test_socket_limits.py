@@ -43,3 +43,15 @@ def test_each_socket_has_its_own_limits_and_a_new_one_after_reconnecting() -> No
     assert limits.admits("b")
     limits.forget("a")
     assert limits.admits("a")
+
+
+def test_a_refused_socket_is_told_to_slow_down_once_per_notice_period() -> None:
+    clock = Clock()
+    limits = SocketLimits(burst=1, per_minute=1, max_pending=1, notice_every_s=10, clock=clock)
+    assert limits.admits("a") and not limits.admits("a")
+    assert [limits.notice_due("a") for _ in range(3)] == [True, False, False]
+    assert limits.notice_due("b")  # every socket has its own period
+    clock.now = 9.9
+    assert not limits.notice_due("a")
+    clock.now = 10.0
+    assert limits.notice_due("a")

@@ -12,12 +12,12 @@ import requests
 import yaml
 from twilio.request_validator import RequestValidator
 
-from assistant import messages
-from assistant.knowledge import Topic, get_knowledge
-from assistant.settings import PROJECT_ROOT, get_settings
-from tests.channels.conftest import SECRETS, WhatsAppBot, hashed_sender
-from tests.channels.fake_provider import Delivery
+from core import messages
+from core.knowledge import Topic, get_knowledge
+from core.settings import PROJECT_ROOT, get_settings
+from tests.channels.conftest import WhatsAppBot, hashed_sender
 from tests.conftest import RunningBot
+from tooling.fake_whatsapp import SECRETS, Delivery
 
 pytestmark = pytest.mark.servers
 
@@ -115,7 +115,7 @@ def test_the_conversation_id_is_a_keyed_hash_and_the_number_is_not_kept(whatsapp
 
 
 def test_overlong_text_and_photos_get_a_polite_reply(whatsapp_bot: WhatsAppBot) -> None:
-    limit = get_settings().max_message_chars
+    limit = get_settings().core.max_message_chars
     expected = messages.text("whatsapp_unreadable", "en", limit=str(limit))
     overlong = params(new_number(), "why " * limit)
     # Twilio sends a photo with an empty Body, and signs that empty field too.

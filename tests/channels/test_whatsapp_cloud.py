@@ -14,13 +14,13 @@ import pytest
 import requests
 import yaml
 
-from assistant import messages
-from assistant.clinic import get_clinic
-from assistant.knowledge import Topic, get_knowledge
-from assistant.settings import PROJECT_ROOT, get_settings
-from tests.channels.conftest import SECRETS, WhatsAppBot, hashed_sender
-from tests.channels.fake_provider import Delivery
+from core import messages
+from core.clinic import get_clinic
+from core.knowledge import Topic, get_knowledge
+from core.settings import PROJECT_ROOT, get_settings
+from tests.channels.conftest import WhatsAppBot, hashed_sender
 from tests.conftest import RunningBot
+from tooling.fake_whatsapp import SECRETS, Delivery
 
 pytestmark = pytest.mark.servers
 
@@ -198,9 +198,12 @@ def test_a_redelivered_message_id_is_answered_once(whatsapp_bot: WhatsAppBot) ->
 
 
 def test_overlong_text_and_photos_get_a_polite_reply(whatsapp_bot: WhatsAppBot) -> None:
-    limit = str(get_settings().max_message_chars)
+    limit = str(get_settings().core.max_message_chars)
     expected = messages.text("whatsapp_unreadable", "en", limit=limit)
-    for message in (text("why " * get_settings().max_message_chars), {"type": "image", "image": {"id": "1"}}):
+    for message in (
+        text("why " * get_settings().core.max_message_chars),
+        {"type": "image", "image": {"id": "1"}},
+    ):
         number = new_number()
         send(whatsapp_bot, number, message)
         received = whatsapp_bot.provider.wait_for(number, lambda got: len(got) >= 1)

@@ -18,14 +18,14 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from assistant import messages
-from assistant.launcher import ServiceGroup, free_port
-from assistant.postgres import PostgresService, postgres_server
+from core import messages
 from tests.channels import test_twilio_whatsapp as twilio
 from tests.channels import test_whatsapp_cloud as cloud
-from tests.channels.conftest import SECRETS, hashed_sender
-from tests.channels.fake_provider import FakeProvider
+from tests.channels.conftest import hashed_sender
 from tests.conftest import LOG_DIR, RunningBot, start_bot
+from tooling.fake_whatsapp import SECRETS, FakeProvider
+from tooling.launcher import ServiceGroup, free_port
+from tooling.postgres import PostgresService, postgres_server
 
 pytestmark = pytest.mark.servers
 

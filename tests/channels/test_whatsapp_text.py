@@ -6,15 +6,16 @@ import json
 
 import pytest
 
-from assistant import messages
 from channels.whatsapp_cloud_format import (
     BODY_MAX,
     Inbound,
     inbound_messages,
     interactive_message,
 )
-from channels.whatsapp_common import RecentIds, scrub, sender_id
+from channels.whatsapp_common import RecentIds, sender_id
 from channels.whatsapp_text import chosen_payload, numbered_options, offered_payload, split_text
+from core import messages
+from core.redaction import scrub_digit_runs
 
 BUTTONS = [
     {"title": "Recovery time", "payload": "/recovery_time"},
@@ -113,7 +114,7 @@ def test_recent_ids_forget_the_oldest() -> None:
 
 
 def test_scrub_removes_numbers_from_log_text() -> None:
-    assert "6012" not in scrub("POST failed for whatsapp:+60123456789 and 60 12-345 6789")
+    assert "6012" not in scrub_digit_runs("POST failed for whatsapp:+60123456789 and 60 12-345 6789")
 
 
 def _notification(*messages_: object, statuses: tuple = ()) -> dict:
@@ -150,10 +151,10 @@ def test_inbound_messages_reads_text_replies_and_unreadable_types() -> None:
         )
     )
     assert found == [
-        Inbound("w1", "601", "42", "text", "hi"),
-        Inbound("w2", "601", "42", "choice", "Surgery", "/surgery"),
-        Inbound("w3", "601", "42", "choice", "Prevention", "/prevention"),
-        Inbound("w4", "601", "42", "unreadable"),
+        Inbound("w1", "601", "text", "hi", phone_number_id="42"),
+        Inbound("w2", "601", "choice", "Surgery", "/surgery", phone_number_id="42"),
+        Inbound("w3", "601", "choice", "Prevention", "/prevention", phone_number_id="42"),
+        Inbound("w4", "601", "unreadable", phone_number_id="42"),
     ]
     assert "601" not in repr(found[0])
 

@@ -17,14 +17,14 @@ import socketio
 from flask import Flask
 from werkzeug.test import TestResponse
 
-from assistant.launcher import Service, console_server, free_port
-from assistant.postgres import PostgresService, postgres_server
-from assistant.settings import Settings, get_settings
 from channels.web_sessions import stored_sender
 from console import accounts
 from console.app import create_app
 from console.schema import ensure_schema, make_engine
+from core.settings import Settings, get_settings
 from tests.conftest import LOG_DIR, RunningBot, close_polling_client
+from tooling.launcher import Service, console_server, free_port
+from tooling.postgres import PostgresService, postgres_server
 
 ADMIN = ("console-admin", "admin password for tests")
 STAFF = ("console-staff", "staff password for tests")

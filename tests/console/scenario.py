@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, List
 
 import requests
 
-from assistant import messages
+from core import messages
 from tests.conftest import RunningBot
 from tests.console.conftest import Console, SocketChat
 

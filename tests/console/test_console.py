@@ -15,10 +15,10 @@ import requests
 from markupsafe import escape as html_escape
 from werkzeug.routing import Rule
 
-from assistant.settings import get_settings
 from console.app import create_app
 from console.template_helpers import topic_title
 from console.timeutil import today
+from core.settings import get_settings
 from tests.conftest import RunningBot
 from tests.console import scenario as conversations
 from tests.console.conftest import ADMIN, STAFF, Console
@@ -136,7 +136,7 @@ def test_lockout_after_repeated_failures_then_unlock_by_admin(
     engine = make_engine(console.db_url)
     accounts.create_user(engine, "locky", "a long and secret phrase", "staff")
     session = console.session()
-    for _ in range(get_settings().console_max_failed_logins):
+    for _ in range(get_settings().console.max_failed_logins):
         response = session.post(
             f"{console.url}/login",
             data={"username": "locky", "password": "wrong", "csrf_token": console.token(session, "/login")},

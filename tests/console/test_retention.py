@@ -19,12 +19,12 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from assistant.launcher import BIN_DIR
-from assistant.postgres import PostgresService
-from assistant.settings import PROJECT_ROOT, child_environment
 from console import retraining
 from console.indexer import Indexer
 from console.schema import annotations_table, conversations, events, make_engine, messages
+from core.settings import PROJECT_ROOT, child_environment
+from tooling.launcher import BIN_DIR
+from tooling.postgres import PostgresService
 
 DAY = 86400.0
 

@@ -9,11 +9,11 @@ from typing import List
 
 from playwright.sync_api import Page, expect
 
-from assistant import messages
-from assistant.clinic import get_clinic
-from assistant.knowledge import KnowledgeBase, render_quote
-from assistant.settings import PROJECT_ROOT
 from channels.web_sessions import stored_sender
+from core import messages
+from core.clinic import get_clinic
+from core.knowledge import KnowledgeBase, render_quote
+from core.settings import PROJECT_ROOT
 from tests.conftest import RunningBot
 
 REPORTS = PROJECT_ROOT / "reports"

@@ -7,10 +7,10 @@ from typing import Iterator, List
 import pytest
 from playwright.sync_api import ConsoleMessage, Dialog, Page, expect
 
-from assistant.launcher import Service, demo_server
 from tests.browser import browser, page  # noqa: F401
 from tests.conftest import LOG_DIR, RunningBot
 from tests.demo.chat_page import WAIT_MS, WATCH
+from tooling.launcher import Service, demo_server
 
 
 def start_demo_site(bot: RunningBot) -> Service:

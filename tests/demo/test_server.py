@@ -11,11 +11,11 @@ from typing import Dict, Iterator, List, Optional, Tuple
 import pytest
 import requests
 
-from assistant.clinic import get_clinic
-from assistant.launcher import demo_server, free_port
-from assistant.settings import get_settings
+from core.clinic import get_clinic
+from core.settings import get_settings
 from demo.server import BUNDLE, content_security_policy, json_for_script
 from tests.conftest import LOG_DIR
+from tooling.launcher import demo_server, free_port
 
 RASA_URL = "http://rasa.example:5005"
 
@@ -82,7 +82,7 @@ def test_the_page_runs_no_inline_script_and_embeds_the_widget_with_one_tag(site:
     [config_text] = [text for attrs, text in scripts if attrs.get("type") == "application/json"]
     config = json.loads(config_text)
     assert config["server"] == RASA_URL
-    assert config["maxMessageChars"] == get_settings().max_message_chars
+    assert config["maxMessageChars"] == get_settings().core.max_message_chars
     assert config["clinic"]["name"] == get_clinic().name
     assert None not in config["clinic"].values()
 

@@ -9,10 +9,10 @@ from typing import Any, Dict, Literal, Tuple
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from assistant.clinic import get_clinic
-from assistant.knowledge import KnowledgeBase
-from assistant.settings import get_settings
 from channels.web_sessions import is_issued_token
+from core.clinic import get_clinic
+from core.knowledge import KnowledgeBase
+from core.settings import get_settings
 from tests.conftest import RunningBot, start_bot
 from tests.demo.chat_page import (
     REPORTS,
@@ -146,7 +146,7 @@ def test_the_widget_works_with_the_keyboard_alone(watched: Page, demo_url: str) 
 
 
 def test_the_message_length_is_limited_as_on_the_server(watched: Page, demo_url: str) -> None:
-    limit = get_settings().max_message_chars
+    limit = get_settings().core.max_message_chars
     open_chat(watched, demo_url)
     field = watched.locator(".sc-input")
     expect(field).to_have_attribute("maxlength", str(limit))

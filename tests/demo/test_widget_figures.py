@@ -12,8 +12,8 @@ from typing import Any, Dict, List
 import pytest
 from playwright.sync_api import Browser, Response, expect
 
-from assistant import messages
-from assistant.clinic import get_clinic
+from core import messages
+from core.clinic import get_clinic
 from tests.demo.chat_page import REPORTS, WAIT_MS, ask
 
 pytestmark = pytest.mark.servers

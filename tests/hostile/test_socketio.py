@@ -9,11 +9,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from assistant import messages
-from assistant.clinic import get_clinic
-from assistant.settings import get_settings
 from channels.socketio import engineio_buffer_bytes, rejection_text
 from channels.web_sessions import is_issued_token
+from core import messages
+from core.clinic import get_clinic
+from core.settings import get_settings
 from tests.channels.test_socketio import Chat, Message
 from tests.conftest import RunningBot
 from tests.hostile import corpus
@@ -77,7 +77,7 @@ def replies_to(bot: RunningBot, data: Any) -> List[Message]:
 def oversized(data: Any) -> bool:
     """Whether a long-polling POST of ``data`` exceeds the server's body limit (413) or Engine.IO's."""
     settings = get_settings()
-    limit = min(settings.request_max_bytes // 2, engineio_buffer_bytes(settings.max_message_chars))
+    limit = min(settings.rasa.request_max_bytes // 2, engineio_buffer_bytes(settings.core.max_message_chars))
     return len(json.dumps(data)) > limit
 
 

@@ -13,8 +13,8 @@ from typing import Dict, Iterator
 import pytest
 import requests
 
-from assistant.launcher import BIN_DIR, free_port
-from assistant.settings import PROJECT_ROOT, child_environment
+from core.settings import PROJECT_ROOT, child_environment
+from tooling.launcher import BIN_DIR, free_port
 
 pytestmark = pytest.mark.servers
 BANNER_END = "Press Ctrl-C to stop."

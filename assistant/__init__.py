@@ -1,1 +1,0 @@
-"""Shared library of the muscle-atrophy assistant: settings, knowledge, wording, safety, processes."""

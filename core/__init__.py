@@ -1,0 +1,1 @@
+"""What every process shares: settings, the clinic, the knowledge, languages, messages, redaction."""

@@ -1,0 +1,1 @@
+"""What runs inside the Rasa server: NLU components, stores, admission, guards, the action call."""

@@ -1,0 +1,130 @@
+"""The red-flag safety net: which phrases fire, that they cost no other answer, and that they win."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import List, Tuple
+
+import pytest
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from core.settings import PROJECT_ROOT
+from rasa_server.red_flags import DEFAULT_PHRASES_FILE, RedFlagClassifier, red_flag
+from scripts.evaluate import EVALUATION_SETS
+from scripts.real_corpus import SPLIT_FILES
+from tests.conftest import RunningBot
+from tooling.nlu_files import nlu_examples
+
+# The real questions of the training split and their paraphrases (docs/nlu.md).
+REAL_POSTS = [SPLIT_FILES["train"], PROJECT_ROOT / "data" / "nlu" / "real_paraphrases.yml"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i feel like ending my life",
+        "I want to kill myself",
+        "so much blood from the cut and it won't stop",
+        "I can\u2019t breathe",  # a phone's curly apostrophe
+        "my dad collapsed in the kitchen",
+        "she is having a seizure",
+        "saya rasa nak bunuh diri",
+        "mak pengsan tak sedarkan diri",
+        "suami saya tiba-tiba sesak nafas",
+    ],
+)
+def test_red_flag_phrases_fire_in_english_and_malay(text: str) -> None:
+    assert red_flag(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My husband is 58 and fit. This morning he suddenly felt his left arm and leg go weak, "
+        "he says it is nothing, should we wait and see if physio helps?",
+        "a week ago my feet started tingling, now the numbness is spreading up to my knees and my "
+        "hands are weak too, is this muscle atrophy?",
+        "my father couldn't lift his right arm all of a sudden at dinner, is it a pinched nerve?",
+        "her face looks droopy on one side and her speech is slurring since lunch",
+        "sciatica for years, but since yesterday I can't feel my groin and I can't control my bladder",
+        "grandma fell in the bathroom and can't get up, she is so thin now",
+        "tiba-tiba tangan dan kaki sebelah kiri ayah lemah pagi tadi",
+        "mak jatuh dalam bilik air, kepala terhantuk dan dia asyik muntah",
+    ],
+)
+def test_warning_signs_told_inside_a_story_fire(text: str) -> None:
+    assert red_flag(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is muscle atrophy reversible",
+        "I have had numbness in my left hand for two years since my neck injury, will the muscle come back?",
+        "my left calf is weaker than the right since the back surgery last year",
+        "my dad fell last year and broke his hip, he has lost so much muscle since",
+        "twitching all over for months, worried about ALS, doctor says benign",
+        "my legs are weak after bed rest",
+        "otot saya mengecil",
+        "I'm dying to know more",
+    ],
+)
+def test_ordinary_questions_raise_no_red_flag(text: str) -> None:
+    assert red_flag(text) is None
+
+
+def _examples(paths: List[Path]) -> List[Tuple[str, str]]:
+    return [pair for path in paths for pair in nlu_examples(path)]
+
+
+def test_no_red_flag_fires_on_any_other_intent_of_the_written_training_and_held_out_sets() -> None:
+    # Every phrase pre-empts the answer to any question containing it; keep that cost at zero here.
+    paths = [path for path in sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml")) if path not in REAL_POSTS]
+    paths += [path for files in EVALUATION_SETS.values() for path in files.values()]
+    fired = [(text, intent) for text, intent in _examples(paths) if intent != "emergency" and red_flag(text)]
+    assert fired == []
+
+
+def test_red_flags_raise_at_most_two_percent_false_alarms_on_real_posts_in_training() -> None:
+    # Real stories mention old strokes and breathlessness; the rate, not zero, is the target there.
+    # (make eval reports the rate on the held-out splits, docs/nlu.md.)
+    calm = [text for text, intent in _examples(REAL_POSTS) if intent != "emergency"]
+    assert sum(bool(red_flag(text)) for text in calm) / len(calm) <= 0.02
+
+
+def test_the_classifier_puts_emergency_first_and_keeps_the_rest_of_the_ranking() -> None:
+    component = RedFlagClassifier(DEFAULT_PHRASES_FILE)
+    ranking = [{"name": "nlu_fallback", "confidence": 0.55}, {"name": "out_of_scope", "confidence": 0.4}]
+    flagged = Message(
+        data={TEXT: "i feel like ending my life", INTENT: ranking[0], INTENT_RANKING_KEY: ranking}
+    )
+    ordinary = Message(
+        data={TEXT: "what is atrophy", INTENT: {"name": "muscle_atrophy_overview", "confidence": 0.9}}
+    )
+
+    component.process([flagged, ordinary])
+
+    assert flagged.get(INTENT) == {"name": "emergency", "confidence": 1.0}
+    assert [item["name"] for item in flagged.get(INTENT_RANKING_KEY)] == [
+        "emergency",
+        "nlu_fallback",
+        "out_of_scope",
+    ]
+    assert ordinary.get(INTENT)["name"] == "muscle_atrophy_overview"
+
+
+def test_a_broken_phrases_file_fails_when_the_model_loads(tmp_path: Path) -> None:
+    broken = tmp_path / "red_flags.yml"
+    broken.write_text("phrases:\n  english:\n    - (unclosed\n")
+    with pytest.raises(re.error):
+        RedFlagClassifier(broken)
+
+
+@pytest.mark.parametrize(
+    "text", ["i feel like ending my life", "the bleeding won't stop", "ayah saya pengsan"]
+)
+def test_a_red_flag_gets_the_emergency_reply_over_rest(bot: RunningBot, text: str) -> None:
+    replies = bot.send(f"red-flag-{abs(hash(text))}", text)
+    assert "999" in replies[0]["text"]

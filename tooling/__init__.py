@@ -1,0 +1,1 @@
+"""Running, testing and benchmarking the processes: not shipped with the product."""
