@@ -24,7 +24,7 @@ from channels.whatsapp_channel import WhatsAppInput, WhatsAppProvider
 from channels.whatsapp_common import Outbox
 from channels.whatsapp_text import Button, Inbound, numbered_options, split_text
 from core.message_rules import RejectedMessage, clean_message
-from core.settings import Settings, get_settings, unset_variables
+from core.settings import Settings, TwilioSettings, WhatsAppSettings, get_settings, unset_variables
 
 # Twilio refuses a message body longer than this.
 MAX_CHARS = 1600
@@ -53,43 +53,28 @@ class TwilioProvider(WhatsAppProvider):
     label = "WhatsApp through Twilio"
     webhook_path = "/webhooks/twilio/webhook"
 
-    def __init__(
-        self,
-        account_sid: str,
-        auth_token: str,
-        whatsapp_number: str,
-        public_base_url: str,
-        sender_hash_key: str,
-        api_base_url: str,
-    ) -> None:
-        """Serves one account and number."""
-        super().__init__(sender_hash_key)
-        self.account_sid, self.auth_token, self.public_base_url = account_sid, auth_token, public_base_url
-        self.messages_url = f"{api_base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
-        # The clinic's number as Twilio's ``From``, ``whatsapp:+…``.
-        self.sender = (
-            whatsapp_number if whatsapp_number.startswith("whatsapp:") else f"whatsapp:{whatsapp_number}"
+    def __init__(self, twilio: TwilioSettings, whatsapp: WhatsAppSettings) -> None:
+        """Serves the account and number of complete settings (see ``unset_variables``)."""
+        super().__init__(str(whatsapp.sender_hash_key))
+        self.account_sid, self.auth_token = str(twilio.account_sid), str(twilio.auth_token)
+        self.public_base_url = str(whatsapp.public_base_url)
+        self.messages_url = (
+            f"{twilio.api_base_url.rstrip('/')}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
         )
+        # The clinic's number as Twilio's ``From``, ``whatsapp:+…``.
+        number = str(twilio.whatsapp_number)
+        self.sender = number if number.startswith("whatsapp:") else f"whatsapp:{number}"
 
     @classmethod
     def unset_variables(cls, settings: Settings) -> List[str]:
         """Returns the unset variables among the account, the number, the public address and the key."""
-        return unset_variables(
-            settings.twilio, "account_sid", "auth_token", "whatsapp_number"
-        ) + unset_variables(settings.whatsapp, "public_base_url", "sender_hash_key")
+        needed = unset_variables(settings.twilio, "account_sid", "auth_token", "whatsapp_number")
+        return needed + unset_variables(settings.whatsapp, "public_base_url", "sender_hash_key")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TwilioProvider:
         """Builds the provider from complete settings."""
-        twilio, whatsapp = settings.twilio, settings.whatsapp
-        return cls(
-            str(twilio.account_sid),
-            str(twilio.auth_token),
-            str(twilio.whatsapp_number),
-            str(whatsapp.public_base_url),
-            str(whatsapp.sender_hash_key),
-            twilio.api_base_url,
-        )
+        return cls(settings.twilio, settings.whatsapp)
 
     async def read(self, request: Request) -> Union[List[Inbound], HTTPResponse]:
         """Checks ``X-Twilio-Signature`` and reads the one message of the form."""

@@ -32,7 +32,7 @@ from channels.whatsapp_cloud_format import (
 from channels.whatsapp_common import MessageHandler, Outbox, not_configured
 from channels.whatsapp_text import Button, Inbound, message_language, numbered_options, split_text
 from core import messages
-from core.settings import Settings, unset_variables
+from core.settings import MetaSettings, Settings, WhatsAppSettings, unset_variables
 
 logger = logging.getLogger(__name__)
 
@@ -66,41 +66,26 @@ class MetaProvider(WhatsAppProvider):
     label = "WhatsApp Cloud API"
     webhook_path = "/webhooks/whatsapp/webhook"
 
-    def __init__(
-        self,
-        verify_token: str,
-        app_secret: str,
-        access_token: str,
-        phone_number_id: str,
-        sender_hash_key: str,
-        api_base_url: str,
-    ) -> None:
-        """Serves one app and number."""
-        super().__init__(sender_hash_key)
-        self.verify_token, self.app_secret, self.access_token = verify_token, app_secret, access_token
-        self.phone_number_id = phone_number_id
+    def __init__(self, meta: MetaSettings, whatsapp: WhatsAppSettings) -> None:
+        """Serves the app and number of complete settings (see ``unset_variables``)."""
+        super().__init__(str(whatsapp.sender_hash_key))
+        self.verify_token, self.app_secret = str(meta.verify_token), str(meta.app_secret)
+        self.access_token, self.phone_number_id = str(meta.access_token), str(meta.phone_number_id)
         # The Graph API endpoint that sends from the clinic's number.
-        self.messages_url = f"{api_base_url.rstrip('/')}/{phone_number_id}/messages"
+        self.messages_url = f"{meta.api_base_url.rstrip('/')}/{self.phone_number_id}/messages"
 
     @classmethod
     def unset_variables(cls, settings: Settings) -> List[str]:
         """Returns the unset variables among the app's, the number id and the key."""
-        return unset_variables(
+        needed = unset_variables(
             settings.meta, "verify_token", "app_secret", "access_token", "phone_number_id"
-        ) + unset_variables(settings.whatsapp, "sender_hash_key")
+        )
+        return needed + unset_variables(settings.whatsapp, "sender_hash_key")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MetaProvider:
         """Builds the provider from complete settings."""
-        meta = settings.meta
-        return cls(
-            str(meta.verify_token),
-            str(meta.app_secret),
-            str(meta.access_token),
-            str(meta.phone_number_id),
-            str(settings.whatsapp.sender_hash_key),
-            meta.api_base_url,
-        )
+        return cls(settings.meta, settings.whatsapp)
 
     async def read(self, request: Request) -> Union[List[Inbound], HTTPResponse]:
         """Checks ``X-Hub-Signature-256`` and reads the notification's patient messages."""

@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict
 
 import yaml
 
-from core.settings import get_settings
+from core.settings import Clinic, get_settings
 
-
-@dataclass(frozen=True)
-class Clinic:
-    """Contact details; a field that is None is unknown and never shown."""
-
-    name: str = "the clinic"
-    website: Optional[str] = None
-    phone: Optional[str] = None
-    whatsapp: Optional[str] = None
-    address: Optional[str] = None
-    hours: Optional[str] = None
-    booking_url: Optional[str] = None
-    article_url: Optional[str] = None
-
-    def contact_fields(self) -> List[Tuple[str, str]]:
-        """Returns the (field, value) pairs a patient can use to reach the clinic."""
-        order = ("phone", "whatsapp", "booking_url", "website", "address", "hours")
-        return [(name, value) for name in order if (value := getattr(self, name))]
+__all__ = ["Clinic", "get_clinic", "load_clinic"]
 
 
 def load_clinic() -> Clinic:
@@ -42,11 +24,10 @@ def load_clinic() -> Clinic:
     if settings.clinic.config.exists():
         raw = yaml.safe_load(settings.clinic.config.read_text(encoding="utf-8")) or {}
     raw.update(settings.clinic.overrides())
-    known = {item.name for item in fields(Clinic)}
     values = {
         key: str(value).strip()
         for key, value in raw.items()
-        if key in known and value is not None and str(value).strip()
+        if key in Clinic.__fields__ and value is not None and str(value).strip()
     }
     return Clinic(**values)
 

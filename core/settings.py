@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from pydantic import BaseModel, BaseSettings, Field
+from pydantic.fields import ModelField
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,9 +26,13 @@ class _FromEnvironment(BaseSettings):
         case_sensitive = False
 
 
+def _variable(field: ModelField) -> str:
+    return next(iter(field.field_info.extra["env_names"])).upper()
+
+
 def unset_variables(group: BaseSettings, *fields: str) -> List[str]:
     """Returns the environment variables of ``group``'s ``fields`` that are unset or empty."""
-    return [group.__fields__[name].field_info.extra["env"] for name in fields if not getattr(group, name)]
+    return [_variable(group.__fields__[name]) for name in fields if not getattr(group, name)]
 
 
 class CoreSettings(_FromEnvironment):
@@ -50,22 +55,46 @@ class PortSettings(_FromEnvironment):
     console: int = Field(default=8090, env="CONSOLE_PORT")
 
 
-class ClinicSettings(_FromEnvironment):
-    """``clinic.yml`` and the environment variables that override its fields."""
+class Clinic(BaseModel):
+    """The clinic's contact details, as in ``clinic.yml``; a field that is None is unknown and never shown."""
+
+    name: str = "the clinic"
+    website: Optional[str] = None
+    phone: Optional[str] = None
+    whatsapp: Optional[str] = None
+    address: Optional[str] = None
+    hours: Optional[str] = None
+    booking_url: Optional[str] = None
+    article_url: Optional[str] = None
+
+    class Config:
+        """Read once, never changed."""
+
+        allow_mutation = False
+
+    def contact_fields(self) -> List[Tuple[str, str]]:
+        """Returns the (field, value) pairs a patient can use to reach the clinic."""
+        order = ("phone", "whatsapp", "booking_url", "website", "address", "hours")
+        return [(name, value) for name in order if (value := getattr(self, name))]
+
+
+class ClinicSettings(Clinic, _FromEnvironment):
+    """``clinic.yml`` (CLINIC_CONFIG) and the ``CLINIC_<FIELD>`` variables that override its fields."""
 
     config: Path = Field(default=PROJECT_ROOT / "clinic.yml", env="CLINIC_CONFIG")
-    name: Optional[str] = Field(default=None, env="CLINIC_NAME")
-    website: Optional[str] = Field(default=None, env="CLINIC_WEBSITE")
-    phone: Optional[str] = Field(default=None, env="CLINIC_PHONE")
-    whatsapp: Optional[str] = Field(default=None, env="CLINIC_WHATSAPP")
-    address: Optional[str] = Field(default=None, env="CLINIC_ADDRESS")
-    hours: Optional[str] = Field(default=None, env="CLINIC_HOURS")
-    booking_url: Optional[str] = Field(default=None, env="CLINIC_BOOKING_URL")
-    article_url: Optional[str] = Field(default=None, env="CLINIC_ARTICLE_URL")
+
+    class Config:
+        """Each field of :class:`Clinic` is overridden by CLINIC_ + its name."""
+
+        env_prefix = "CLINIC_"
 
     def overrides(self) -> Dict[str, str]:
         """Returns the clinic fields set in the environment, keyed as in ``clinic.yml``."""
-        return {field: value for field, value in self.dict(exclude={"config"}).items() if value}
+        return {
+            field: value
+            for field, value in self.dict(exclude_unset=True, exclude={"config"}).items()
+            if value
+        }
 
 
 class RasaServerSettings(_FromEnvironment):
@@ -190,7 +219,7 @@ class Settings(BaseModel):
 def environment_variables() -> List[str]:
     """Returns every environment variable the settings read, group by group."""
     groups = [field.type_ for field in Settings.__fields__.values()]
-    return [field.field_info.extra["env"] for group in groups for field in group.__fields__.values()]
+    return [_variable(field) for group in groups for field in group.__fields__.values()]
 
 
 @lru_cache(maxsize=1)
