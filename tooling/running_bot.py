@@ -41,7 +41,8 @@ def start_bot(tmp_dir: Path, **environment: str) -> RunningBot:
     rasa_port, actions_port = free_port(), free_port()
     demo_port = int(environment.setdefault("DEMO_PORT", str(free_port())))
     # The socket.io channel reads DEMO_PORT in the server; --cors comes from these settings.
-    settings = get_settings().copy(update={"demo_port": demo_port})
+    base = get_settings()
+    settings = base.copy(update={"ports": base.ports.copy(update={"demo": demo_port})})
     tracker_db = tmp_dir / "tracker.db"
     environment.setdefault("TRACKER_DB_URL", f"sqlite:///{tracker_db}")
     group = ServiceGroup(

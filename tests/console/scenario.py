@@ -21,7 +21,7 @@ QUESTION = "how long does recovery take"
 # so a retrained model that understands one of them does not break the tests.
 # Vague one-word messages land under the fallback threshold with the current model; the
 # list is tried in order, so a retrained model that answers one of them still finds another.
-UNCLEAR = ["maybe", "body", "blorp the wibble frobnicate", "plonk wibbly zorp", "grunkle fleeb", "hmm ok"]
+UNCLEAR = ["my leg thing", "thing with my arm", "hmm muscle", "maybe", "body", "hmm ok"]
 
 
 @dataclass

@@ -58,7 +58,13 @@ def ids(console: Console, admin: requests.Session, scenario: Scenario) -> Dict[s
 
 def _routes(console: Console) -> Iterator[Rule]:
     # Only to read the routes: its own key, so no key file is written.
-    settings = get_settings().copy(update={"tracker_db_url": console.db_url, "console_secret_key": "k" * 40})
+    base = get_settings()
+    settings = base.copy(
+        update={
+            "core": base.core.copy(update={"tracker_db_url": console.db_url}),
+            "console": base.console.copy(update={"secret_key": "k" * 40}),
+        }
+    )
     app = create_app(settings)
     yield from app.url_map.iter_rules()
 
