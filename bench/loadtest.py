@@ -64,8 +64,12 @@ class LoadResult:
 
     @property
     def flood_held_back(self) -> bool:
-        """Whether the flooding socket (if any) was refused far more often than answered."""
-        return self.flood is None or self.flood.refused > 10 * max(1, self.flood.answered)
+        """Whether the flooding socket (if any) got answers for at most one message in twenty.
+
+        Each reply message of an answer counts; its refused messages get one "slow down"
+        per notice period and are otherwise dropped, so refusals are not counted.
+        """
+        return self.flood is None or self.flood.answered * 20 < self.flood.sent
 
 
 def flood_slowdown(results: List[LoadResult]) -> Dict[str, float]:
@@ -270,8 +274,8 @@ def write_reports(out: Path, results: List[LoadResult]) -> None:
     for r in results:
         if r.flood is not None:
             lines.append(
-                f"\nFlooding socket ({r.store}): {r.flood.sent} messages sent, {r.flood.refused} refused "
-                f"(slow down / busy), {r.flood.answered} reply messages of answers, "
+                f"\nFlooding socket ({r.store}): {r.flood.sent} messages sent, "
+                f"{r.flood.answered} reply messages of answers, {r.flood.refused} slow-down or busy notices, "
                 f"dropped by Engine.IO and reconnected {r.flood.dropped} times."
             )
     for store, ratio in flood_slowdown(results).items():
