@@ -94,7 +94,7 @@ purge: $(INSTALLED) ## Delete conversations idle for more than RETENTION_DAYS (d
 bench: setup ## This project vs stock Rasa on this machine (trains stock once; reports/bench.*)
 	$(PY) -m bench
 
-loadtest: setup system-deps ## 200 conversations x 20 messages, REST and socket.io, SQLite and PostgreSQL
+loadtest: setup system-deps ## 200 conversations x 20 messages, REST and socket.io (also beside a flooding socket), SQLite and PostgreSQL
 	$(PY) -m bench.loadtest
 
 run-cluster: setup system-deps ## PostgreSQL + Redis locks + two Rasa replicas + actions (RASA_PORT, +1)
