@@ -68,7 +68,7 @@ system-deps: ## Install the system packages the tests need (Chromium, PostgreSQL
 test: setup $(WIDGET) system-deps ## Run every test
 	$(PY) -m pytest
 
-check: lint $(SPACY_PIPELINE)/meta.json ## Quick loop (minutes): lint and every test that starts no server and loads no model
+check: lint $(SPACY_PIPELINE)/meta.json $(WIDGET) ## Quick loop (minutes): lint and every test that starts no server and loads no model
 	$(PY) -m pytest -m "not servers and not model"
 
 lint: $(INSTALLED) ## ruff and mypy
