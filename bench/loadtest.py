@@ -23,7 +23,7 @@ from typing import Dict, Iterator, List, Mapping, Optional, Tuple
 
 import sqlalchemy as sa
 
-from bench.socketio_traffic import Flood, socketio_users, socketio_users_beside_a_flood
+from bench.socketio_traffic import Flood, socketio_users
 from bench.traffic import Run, conversation_script, topic_questions, virtual_users
 from channels.web_sessions import stored_sender
 from core import messages
@@ -193,13 +193,8 @@ def load(rasa_url: str, db_url: str, store: str, channel: str, conversations: in
         run = asyncio.run(virtual_users(rasa_url, conversations, 1, length, prefix, timeout_s=300))
     else:
         tokens: Dict[str, str] = {}
-        if channel == "socketio-flood":
-            flood = Flood()
-            patients = socketio_users_beside_a_flood(
-                rasa_url, conversations, length, prefix, flood, timeout_s=300, tokens=tokens
-            )
-        else:
-            patients = socketio_users(rasa_url, conversations, length, prefix, timeout_s=300, tokens=tokens)
+        flood = Flood() if channel == "socketio-flood" else None
+        patients = socketio_users(rasa_url, conversations, length, prefix, 300, tokens, flood)
         run = asyncio.run(patients)
         stored_ids = {name: stored_sender(token) for name, token in tokens.items()}
     scripts = scripts_for(channel, prefix, conversations, length)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import socketio
 
@@ -82,38 +82,6 @@ async def converse_socketio(
     await client.disconnect()
 
 
-async def socketio_users(
-    rasa_url: str,
-    conversations: int,
-    length: int,
-    prefix: str,
-    timeout_s: float = 120.0,
-    tokens: Optional[Dict[str, str]] = None,
-) -> Run:
-    """Runs ``conversations`` concurrent socket.io conversations of ``length`` topic questions.
-
-    The conversations are named ``{prefix}-{number}``; ``tokens`` gets each one's session token.
-    """
-    questions = topic_questions()
-    run = Run()
-    started = time.perf_counter()
-    await asyncio.gather(
-        *(
-            converse_socketio(
-                rasa_url,
-                f"{prefix}-{number}",
-                conversation_script(number, length, questions),
-                run,
-                timeout_s,
-                tokens,
-            )
-            for number in range(conversations)
-        )
-    )
-    run.elapsed_s = time.perf_counter() - started
-    return run
-
-
 # The replies of a socket that sends faster than it is answered, or of a full server.
 REFUSALS = tuple(
     messages.text(key, language) for key in ("slow_down", "assistant_busy") for language in messages.LANGUAGES
@@ -171,20 +139,56 @@ async def flood_socket(rasa_url: str, message: str, stop: asyncio.Event, flood: 
     await asyncio.sleep(NEXT_PART_S)  # the last replies
 
 
-async def socketio_users_beside_a_flood(
+async def socketio_conversations(
+    rasa_url: str,
+    scripts: Mapping[str, Sequence[str]],
+    timeout_s: float = 120.0,
+    tokens: Optional[Dict[str, str]] = None,
+    at_once: Optional[int] = None,
+) -> Run:
+    """Holds one socket.io conversation per script, ``at_once`` at a time (all when None).
+
+    ``scripts`` maps each conversation's name to its messages; ``tokens`` gets each one's
+    session token.
+    """
+    run = Run()
+    gate = asyncio.Semaphore(at_once or max(1, len(scripts)))
+
+    async def converse(name: str, script: Sequence[str]) -> None:
+        async with gate:
+            await converse_socketio(rasa_url, name, script, run, timeout_s, tokens)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(converse(name, script) for name, script in scripts.items()))
+    run.elapsed_s = time.perf_counter() - started
+    return run
+
+
+async def socketio_users(
     rasa_url: str,
     conversations: int,
     length: int,
     prefix: str,
-    flood: Flood,
     timeout_s: float = 120.0,
     tokens: Optional[Dict[str, str]] = None,
+    flood: Optional[Flood] = None,
 ) -> Run:
-    """Runs :func:`socketio_users` while one more socket floods the server; fills ``flood``."""
+    """Runs ``conversations`` concurrent socket.io conversations of ``length`` topic questions.
+
+    The conversations are named ``{prefix}-{number}``; ``tokens`` gets each one's session
+    token. With ``flood``, one more socket floods the server meanwhile and fills it.
+    """
+    questions = topic_questions()
+    scripts = {
+        f"{prefix}-{number}": conversation_script(number, length, questions)
+        for number in range(conversations)
+    }
+    if flood is None:
+        return await socketio_conversations(rasa_url, scripts, timeout_s, tokens)
     stop = asyncio.Event()
-    flooding = asyncio.create_task(flood_socket(rasa_url, topic_questions()[0], stop, flood))
+    flooding = asyncio.create_task(flood_socket(rasa_url, questions[0], stop, flood))
     try:
-        return await socketio_users(rasa_url, conversations, length, prefix, timeout_s, tokens)
+        return await socketio_conversations(rasa_url, scripts, timeout_s, tokens)
     finally:
         stop.set()
         await flooding

@@ -159,6 +159,13 @@ class CheckedSocketIOInput(SocketIOInput):
         @sio.on(self.user_message_evt, namespace=namespace)
         async def handle_message(sid: str, data: Any = None) -> None:
             raw = data.get("message") if isinstance(data, dict) else None
+            metadata = data.get(self.metadata_key) if isinstance(data, dict) else None
+            # The limits first: a flood, well-formed or not, costs one token check per message.
+            if not limits.admits(sid):
+                if limits.notice_due(sid):  # logged and told once per period, not per message
+                    logger.info("Refusing socket.io messages: the socket sends faster than it is answered")
+                    await say(sid, "slow_down", raw if isinstance(raw, str) else "", metadata)
+                return
             try:
                 text = clean_message(raw)
             except RejectedMessage as error:
@@ -173,11 +180,6 @@ class CheckedSocketIOInput(SocketIOInput):
                     logger.info("Rejected a socket.io message sent outside its session")
                     await reject(sid, raw)
                     return
-            if not limits.admits(sid):
-                logger.info("Refused a socket.io message: the socket sends faster than it is answered")
-                if limits.notice_due(sid):
-                    await say(sid, "slow_down", text, data.get(self.metadata_key))
-                return
             turns = limits.of(sid)
             turns.pending += 1
             try:
@@ -188,12 +190,12 @@ class CheckedSocketIOInput(SocketIOInput):
                             SocketIOOutput(sio, self.bot_message_evt),
                             sender_id,
                             input_channel=self.name(),
-                            metadata=metadata_to_pass_on(data.get(self.metadata_key)),
+                            metadata=metadata_to_pass_on(metadata),
                         )
                     )
             except AssistantBusy:
                 logger.warning("Refused a socket.io message: the server is busy")
-                await say(sid, "assistant_busy", text, data.get(self.metadata_key))
+                await say(sid, "assistant_busy", text, metadata)
             finally:
                 turns.pending -= 1
 

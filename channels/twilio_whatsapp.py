@@ -23,8 +23,8 @@ from twilio.request_validator import RequestValidator
 from channels.whatsapp_channel import WhatsAppInput, WhatsAppProvider
 from channels.whatsapp_common import Outbox
 from channels.whatsapp_text import Button, Inbound, numbered_options, split_text
-from core.message_rules import RejectedMessage, clean_message
-from core.settings import Settings, TwilioSettings, WhatsAppSettings, get_settings, unset_variables
+from core.message_rules import visible_text
+from core.settings import Settings, TwilioSettings, WhatsAppSettings, unset_variables
 
 # Twilio refuses a message body longer than this.
 MAX_CHARS = 1600
@@ -86,13 +86,10 @@ class TwilioProvider(WhatsAppProvider):
         if not number:
             return response.text("'From' is missing", status=400)
         kind = "text"
-        try:
-            clean_message(raw)
-        except RejectedMessage:
-            if _has_media(form):
-                kind = "unreadable"  # a photo or a voice note: told what works
-            elif len(raw) <= get_settings().core.max_message_chars:
+        if not visible_text(raw):
+            if not _has_media(form):
                 return response.text("'Body' is missing or empty", status=400)
+            kind = "unreadable"  # a photo or a voice note: told what works
         return [Inbound(message_id=form.get("MessageSid") or "", number=number, kind=kind, text=raw)]
 
     def output(self, outbox: Outbox, number: str) -> OutputChannel:

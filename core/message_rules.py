@@ -28,6 +28,17 @@ class RejectedMessage(ValueError):
     """The message cannot be accepted; the text says why, fit to show the sender."""
 
 
+def visible_text(raw: str) -> str:
+    """Returns ``raw`` in NFC without invisible characters, its whitespace runs made one space."""
+    text = unicodedata.normalize("NFC", raw)
+    text = "".join(
+        " " if char in "\t\r\n" else char
+        for char in text
+        if char in "\t\r\n" or unicodedata.category(char) not in _INVISIBLE_CATEGORIES
+    )
+    return " ".join(text.split())
+
+
 def clean_message(raw: Any) -> str:
     """Returns the message normalised and redacted, ready for NLU and storage.
 
@@ -43,13 +54,7 @@ def clean_message(raw: Any) -> str:
     limit = get_settings().core.max_message_chars
     if len(raw) > limit * 4:
         raise RejectedMessage(f"'message' is longer than {limit} characters")
-    text = unicodedata.normalize("NFC", raw)
-    text = "".join(
-        " " if char in "\t\r\n" else char
-        for char in text
-        if char in "\t\r\n" or unicodedata.category(char) not in _INVISIBLE_CATEGORIES
-    )
-    text = " ".join(text.split())
+    text = visible_text(raw)
     if not text:
         raise RejectedMessage("'message' is empty")
     if len(text) > limit:

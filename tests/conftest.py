@@ -8,9 +8,7 @@ import pytest
 import socketio
 
 from core.knowledge import KnowledgeBase, get_knowledge
-from tooling.running_bot import LOG_DIR, RunningBot, start_bot
-
-__all__ = ["LOG_DIR", "RunningBot", "close_polling_client", "start_bot"]
+from tooling.running_bot import RunningBot, start_bot
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,9 @@ import sqlalchemy as sa
 
 from bench.traffic import conversation_script, send_rest, topic_questions
 from core import messages
-from tests.conftest import LOG_DIR
 from tooling.cluster import Cluster
 from tooling.launcher import free_port
+from tooling.running_bot import LOG_DIR
 
 pytestmark = pytest.mark.servers
 CONVERSATIONS = 50

@@ -25,9 +25,9 @@ import requests
 
 from core.knowledge import get_knowledge
 from core.settings import PROJECT_ROOT, ConsoleSettings, Settings, environment_variables
-from tests.conftest import LOG_DIR
 from tooling.launcher import Service, ServiceGroup, action_server, free_port
 from tooling.redis_server import RedisService, redis_server
+from tooling.running_bot import LOG_DIR
 
 INSTALL_DIR = "/opt/synapse-assistant"
 UNIT_DIR = PROJECT_ROOT / "deploy" / "systemd"

@@ -10,7 +10,7 @@ import yaml
 
 from core.knowledge import get_knowledge
 from core.settings import PROJECT_ROOT
-from tests.conftest import RunningBot
+from tooling.running_bot import RunningBot
 
 QUESTIONS: Dict[str, str] = yaml.safe_load((PROJECT_ROOT / "tests" / "e2e_questions.yml").read_text())
 pytestmark = pytest.mark.servers

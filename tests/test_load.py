@@ -16,9 +16,9 @@ from bench.loadtest import CHANNELS, LoadResult, load, stored_events
 from bench.traffic import topic_questions
 from core import messages
 from core.clinic import get_clinic
-from tests.conftest import LOG_DIR, RunningBot, start_bot
 from tooling.launcher import ServiceGroup, free_port
 from tooling.postgres import PostgresService, postgres_server
+from tooling.running_bot import LOG_DIR, RunningBot, start_bot
 
 pytestmark = pytest.mark.servers
 CONVERSATIONS, LENGTH = 20, 5

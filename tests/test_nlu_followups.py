@@ -7,8 +7,8 @@ from typing import Any, Dict, List
 import pytest
 
 from core.knowledge import get_knowledge
-from tests.conftest import RunningBot
 from tests.test_e2e_rest import texts, topic_slot_values
+from tooling.running_bot import RunningBot
 
 pytestmark = pytest.mark.servers
 

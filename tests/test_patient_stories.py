@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import RunningBot
 from tests.test_e2e_rest import texts
 from tests.test_nlu_followups import assert_answers
+from tooling.running_bot import RunningBot
 
 pytestmark = pytest.mark.servers
 

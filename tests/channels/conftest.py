@@ -12,8 +12,8 @@ from typing import Iterator, List
 
 import pytest
 
-from tests.conftest import RunningBot, start_bot
 from tooling.fake_whatsapp import SECRETS, FakeProvider
+from tooling.running_bot import RunningBot, start_bot
 
 
 def hashed_sender(number: str) -> str:

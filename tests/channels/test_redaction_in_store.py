@@ -8,9 +8,9 @@ from typing import List
 
 import pytest
 
-from tests.conftest import RunningBot
 from tests.core.redaction_corpus import IDENTIFYING, ORDINARY
 from tests.core.test_redaction import survives
+from tooling.running_bot import RunningBot
 
 pytestmark = pytest.mark.servers
 

@@ -9,18 +9,17 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from pathlib import Path
-from typing import List, Sequence
+from typing import List
 
 import pytest
 
-from bench.socketio_traffic import converse_socketio
-from bench.traffic import Run
+from bench.socketio_traffic import socketio_conversations
 from tests.channels import test_twilio_whatsapp as twilio
 from tests.channels import test_whatsapp_cloud as meta
 from tests.channels.conftest import WhatsAppBot
-from tests.conftest import RunningBot
 from tests.core.redaction_corpus import IDENTIFYING
 from tests.core.test_redaction import survives
+from tooling.running_bot import RunningBot
 
 pytestmark = pytest.mark.servers
 
@@ -57,25 +56,11 @@ def test_no_identifying_form_reaches_the_store_through_twilio_or_meta(whatsapp_b
     assert leaked(every_row(whatsapp_bot.bot.tracker_db)) == []
 
 
-async def patients_on_sockets(rasa_url: str, messages: Sequence[str], per_socket: int, at_once: int) -> Run:
-    """Sends ``messages`` over fresh sockets of ``per_socket`` messages each, ``at_once`` sockets at a time.
-
-    ``per_socket`` stays within a socket's burst, so no message is refused for speed.
-    """
-    run, gate = Run(), asyncio.Semaphore(at_once)
-
-    async def one_socket(number: int, script: Sequence[str]) -> None:
-        async with gate:
-            await converse_socketio(rasa_url, f"redaction-{number}", script, run, timeout_s=120)
-
-    batches = [messages[start : start + per_socket] for start in range(0, len(messages), per_socket)]
-    await asyncio.gather(*(one_socket(number, batch) for number, batch in enumerate(batches)))
-    return run
-
-
 def test_no_identifying_form_reaches_the_store_through_the_web_chat(bot: RunningBot) -> None:
     forms = [message for message, _ in IDENTIFYING]
-    run = asyncio.run(patients_on_sockets(bot.rasa_url, forms, per_socket=5, at_once=16))
+    # Fresh sessions of five messages: within a socket's burst, so none is refused for speed.
+    scripts = {f"redaction-{start}": forms[start : start + 5] for start in range(0, len(forms), 5)}
+    run = asyncio.run(socketio_conversations(bot.rasa_url, scripts, at_once=16))
     assert run.errors == 0, [sample for sample in run.samples if not sample.ok][:5]
     assert len(run.samples) == len(forms)  # each one answered, so handled and stored
     assert leaked(every_row(bot.tracker_db)) == []

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from core.settings import get_settings
-from tests.conftest import RunningBot
+from tooling.running_bot import RunningBot
 
 pytestmark = pytest.mark.servers
 

@@ -27,7 +27,8 @@ from core import messages
 from core.clinic import get_clinic
 from core.message_rules import clean_sender
 from core.settings import Settings, WebChatSettings, get_settings
-from tests.conftest import RunningBot, close_polling_client
+from tests.conftest import close_polling_client
+from tooling.running_bot import RunningBot
 
 pytestmark = pytest.mark.servers
 

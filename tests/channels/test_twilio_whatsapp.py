@@ -16,8 +16,8 @@ from core import messages
 from core.knowledge import Topic, get_knowledge
 from core.settings import PROJECT_ROOT, get_settings
 from tests.channels.conftest import WhatsAppBot, hashed_sender
-from tests.conftest import RunningBot
 from tooling.fake_whatsapp import SECRETS, Delivery
+from tooling.running_bot import RunningBot
 
 pytestmark = pytest.mark.servers
 

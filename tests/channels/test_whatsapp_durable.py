@@ -22,10 +22,10 @@ from core import messages
 from tests.channels import test_twilio_whatsapp as twilio
 from tests.channels import test_whatsapp_cloud as cloud
 from tests.channels.conftest import hashed_sender
-from tests.conftest import LOG_DIR, RunningBot, start_bot
 from tooling.fake_whatsapp import SECRETS, FakeProvider
 from tooling.launcher import ServiceGroup, free_port
 from tooling.postgres import PostgresService, postgres_server
+from tooling.running_bot import LOG_DIR, RunningBot, start_bot
 
 pytestmark = pytest.mark.servers
 

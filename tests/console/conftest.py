@@ -22,9 +22,10 @@ from console import accounts
 from console.app import create_app
 from console.schema import ensure_schema, make_engine
 from core.settings import Settings, get_settings
-from tests.conftest import LOG_DIR, RunningBot, close_polling_client
+from tests.conftest import close_polling_client
 from tooling.launcher import Service, console_server, free_port
 from tooling.postgres import PostgresService, postgres_server
+from tooling.running_bot import LOG_DIR, RunningBot
 
 ADMIN = ("console-admin", "admin password for tests")
 STAFF = ("console-staff", "staff password for tests")

@@ -10,8 +10,8 @@ from typing import Any, Callable, Dict, List
 import requests
 
 from core import messages
-from tests.conftest import RunningBot
 from tests.console.conftest import Console, SocketChat
+from tooling.running_bot import RunningBot
 
 XSS = '<script>alert("xss")</script><img src=x onerror=alert(2)>'
 EMERGENCY = "my father suddenly cannot move one side of his body"

@@ -11,9 +11,9 @@ from playwright.sync_api import ConsoleMessage, Dialog, Page, sync_playwright
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
 from tests.browser import launch_chromium
-from tests.conftest import RunningBot
 from tests.console import scenario as conversations
 from tests.console.conftest import ADMIN, Console
+from tooling.running_bot import RunningBot
 
 pytestmark = pytest.mark.servers
 

@@ -19,10 +19,10 @@ from console.app import create_app
 from console.template_helpers import topic_title
 from console.timeutil import today
 from core.settings import get_settings
-from tests.conftest import RunningBot
 from tests.console import scenario as conversations
 from tests.console.conftest import ADMIN, STAFF, Console
 from tests.console.scenario import Scenario, find
+from tooling.running_bot import RunningBot
 
 pytestmark = pytest.mark.servers
 

@@ -12,11 +12,11 @@ import pytest
 
 from console import accounts
 from console.schema import ensure_schema, make_engine
-from tests.conftest import RunningBot, start_bot
 from tests.console import scenario as conversations
 from tests.console.conftest import ADMIN, Console, start_console
 from tests.console.test_console import INJECTIONS
 from tooling.postgres import PostgresService
+from tooling.running_bot import RunningBot, start_bot
 
 pytestmark = pytest.mark.servers
 

@@ -14,7 +14,7 @@ from core import messages
 from core.clinic import get_clinic
 from core.knowledge import KnowledgeBase, render_quote
 from core.settings import PROJECT_ROOT
-from tests.conftest import RunningBot
+from tooling.running_bot import RunningBot
 
 REPORTS = PROJECT_ROOT / "reports"
 WAIT_MS = 60_000

@@ -8,9 +8,9 @@ import pytest
 from playwright.sync_api import ConsoleMessage, Dialog, Page, expect
 
 from tests.browser import browser, page  # noqa: F401
-from tests.conftest import LOG_DIR, RunningBot
 from tests.demo.chat_page import WAIT_MS, WATCH
 from tooling.launcher import Service, demo_server
+from tooling.running_bot import LOG_DIR, RunningBot
 
 
 def start_demo_site(bot: RunningBot) -> Service:

@@ -14,8 +14,8 @@ import requests
 from core.clinic import get_clinic
 from core.settings import get_settings
 from demo.server import BUNDLE, content_security_policy, json_for_script
-from tests.conftest import LOG_DIR
 from tooling.launcher import demo_server, free_port
+from tooling.running_bot import LOG_DIR
 
 RASA_URL = "http://rasa.example:5005"
 

@@ -13,7 +13,6 @@ from channels.web_sessions import is_issued_token
 from core.clinic import get_clinic
 from core.knowledge import KnowledgeBase
 from core.settings import get_settings
-from tests.conftest import RunningBot, start_bot
 from tests.demo.chat_page import (
     REPORTS,
     SHADOW,
@@ -28,6 +27,7 @@ from tests.demo.chat_page import (
     stored_user_events,
 )
 from tests.demo.conftest import start_demo_site
+from tooling.running_bot import RunningBot, start_bot
 
 pytestmark = pytest.mark.servers
 

@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.conftest import RunningBot
 from tests.hostile import corpus
 from tests.hostile.corpus import HttpCase
+from tooling.running_bot import RunningBot
 
 pytestmark = pytest.mark.servers
 PATH = "/webhooks/rest/webhook"

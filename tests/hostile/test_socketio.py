@@ -15,9 +15,9 @@ from core import messages
 from core.clinic import get_clinic
 from core.settings import get_settings
 from tests.channels.test_socketio import Chat, Message
-from tests.conftest import RunningBot
 from tests.hostile import corpus
 from tests.hostile.corpus import ACCEPT, REJECT, Text
+from tooling.running_bot import RunningBot
 
 pytestmark = pytest.mark.servers
 TEXTS = corpus.texts()

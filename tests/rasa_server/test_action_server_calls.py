@@ -20,9 +20,9 @@ import yaml
 from core import messages
 from core.clinic import get_clinic
 from core.settings import PROJECT_ROOT, get_settings
-from tests.conftest import LOG_DIR
 from tests.rasa_server.broken_action_server import FAULTS, HEALTHY_REPLY
 from tooling.launcher import BIN_DIR, Service, ServiceGroup, action_server, free_port, rasa_server
+from tooling.running_bot import LOG_DIR
 
 pytestmark = pytest.mark.servers
 QUESTIONS: Dict[str, str] = yaml.safe_load((PROJECT_ROOT / "tests" / "e2e_questions.yml").read_text())

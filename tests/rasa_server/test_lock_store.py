@@ -12,9 +12,9 @@ from rasa.core.lock_store import RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 from rasa_server.lock_store import AtomicRedisLockStore
-from tests.conftest import LOG_DIR
 from tooling.launcher import ServiceGroup, free_port
 from tooling.redis_server import RedisService, redis_server
+from tooling.running_bot import LOG_DIR
 
 REPLICAS, TURNS = 8, 25
 PATIENCE_S = 20

@@ -14,8 +14,8 @@ from core.settings import PROJECT_ROOT
 from rasa_server.red_flags import DEFAULT_PHRASES_FILE, RedFlagClassifier, red_flag
 from scripts.evaluate import EVALUATION_SETS
 from scripts.real_corpus import SPLIT_FILES
-from tests.conftest import RunningBot
 from tooling.nlu_files import nlu_examples
+from tooling.running_bot import RunningBot
 
 # The real questions of the training split and their paraphrases (docs/nlu.md).
 REAL_POSTS = [SPLIT_FILES["train"], PROJECT_ROOT / "data" / "nlu" / "real_paraphrases.yml"]

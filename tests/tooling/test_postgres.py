@@ -11,9 +11,9 @@ import psycopg2
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import LOG_DIR
 from tooling.launcher import ServiceGroup, free_port
 from tooling.postgres import find_pg_binary, postgres_server
+from tooling.running_bot import LOG_DIR
 
 pytestmark = pytest.mark.servers
 
