@@ -74,7 +74,7 @@ check: lint $(SPACY_PIPELINE)/meta.json $(WIDGET) ## Quick loop (minutes): lint 
 lint: $(INSTALLED) ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy core rasa_server actions channels console demo tooling scripts bench tests
+	$(VENV)/bin/mypy core handoff rasa_server actions channels console demo tooling scripts bench tests
 
 shell: setup ## Talk to the assistant in the terminal (starts the action server too)
 	$(PY) -m scripts.run --shell
@@ -91,8 +91,9 @@ staff-user: $(INSTALLED) ## Create a staff console user: make staff-user NAME=al
 purge: $(INSTALLED) ## Delete conversations idle for more than RETENTION_DAYS (default 180), says how many
 	$(PY) -m console.retention
 
-bench: setup ## This project vs stock Rasa on this machine (trains stock once; reports/bench.*)
+bench: setup system-deps ## This project vs stock Rasa on this machine (trains stock once; reports/bench.*), then staff messages to patients (reports/staff_messages.*)
 	$(PY) -m bench
+	$(PY) -m bench.staff_messages
 
 loadtest: setup system-deps ## 200 conversations x 20 messages, REST and socket.io (also beside a flooding socket), SQLite and PostgreSQL
 	$(PY) -m bench.loadtest

@@ -117,14 +117,6 @@ class ActionBookAppointment(ReplyAction):
     add_contact = True
 
 
-class ActionContactHuman(ReplyAction):
-    """Gives the ways to reach a person at the clinic."""
-
-    action_name = "action_contact_human"
-    message_key = "contact_human"
-    add_contact = True
-
-
 class ActionEmergency(ReplyAction):
     """Sends the patient to urgent care (999) first and plainly."""
 

@@ -9,6 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import conversation_language, topic_buttons
+from actions.handoff import talk_to_person_button
 from core import messages
 from core.knowledge import get_knowledge
 from core.vocabulary import ActionName, SlotName
@@ -27,6 +28,16 @@ def likely_topics(tracker: Tracker, limit: int = MAX_CANDIDATES) -> List[str]:
     return topics[:limit]
 
 
+def clarified_before(tracker: Tracker) -> bool:
+    """Whether the clarifying question was already asked in this session."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started":
+            return False
+        if event.get("event") == "action" and event.get("name") == ActionName.CLARIFY:
+            return True
+    return False
+
+
 class ActionClarify(Action):
     """Asks which of the two or three most likely topics the patient meant."""
 
@@ -41,10 +52,16 @@ class ActionClarify(Action):
         language = conversation_language(tracker)
         candidates = likely_topics(tracker)
         if not candidates:
-            dispatcher.utter_message(text=messages.with_contact("cannot_answer", language))
+            dispatcher.utter_message(
+                text=messages.with_contact("cannot_answer", language),
+                buttons=[talk_to_person_button(language)],
+            )
             return [SlotSet(SlotName.LANGUAGE, language)]
         buttons = topic_buttons(candidates, language)
         buttons.append({"title": messages.text("none_of_these", language), "payload": NONE_OF_THESE_PAYLOAD})
+        if clarified_before(tracker):
+            # The second clarifying question in a row of misses: a person may help where the article can't.
+            buttons.append(talk_to_person_button(language))
         dispatcher.utter_message(text=messages.text("clarify", language), buttons=buttons)
         return [SlotSet(SlotName.LANGUAGE, language)]
 
@@ -61,5 +78,7 @@ class ActionCannotAnswer(Action):
     ) -> List[Dict[str, Any]]:
         """Sends the honest fallback."""
         language = conversation_language(tracker)
-        dispatcher.utter_message(text=messages.with_contact("cannot_answer", language))
+        dispatcher.utter_message(
+            text=messages.with_contact("cannot_answer", language), buttons=[talk_to_person_button(language)]
+        )
         return [SlotSet(SlotName.LANGUAGE, language)]

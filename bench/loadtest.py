@@ -233,7 +233,7 @@ def run_store(store: str, db_url: str, log_dir: Path, conversations: int, length
     """Starts the assistant on ``db_url`` and loads it over every channel."""
     actions_port, rasa_port = free_port(), free_port()
     services = [
-        action_server(actions_port, log_path=log_dir / f"actions-{store}.log"),
+        action_server(actions_port, log_path=log_dir / f"actions-{store}.log", TRACKER_DB_URL=db_url),
         rasa_server(
             get_settings(),
             rasa_port,

@@ -32,7 +32,7 @@ from tooling.running_bot import RunningBot, start_bot
 QUESTIONS: Dict[str, str] = yaml.safe_load((PROJECT_ROOT / "tests" / "e2e_questions.yml").read_text())
 
 
-def twilio_webhook(bot: RunningBot, number: str, text: str) -> None:
+def twilio_webhook(rasa_url: str, number: str, text: str) -> None:
     """Posts a signed Twilio WhatsApp webhook from ``number``."""
     path = "/webhooks/twilio/webhook"
     fields = {
@@ -44,13 +44,11 @@ def twilio_webhook(bot: RunningBot, number: str, text: str) -> None:
     signature = RequestValidator(SECRETS["TWILIO_AUTH_TOKEN"]).compute_signature(
         SECRETS["PUBLIC_BASE_URL"] + path, fields
     )
-    reply = requests.post(
-        bot.rasa_url + path, data=fields, headers={"X-Twilio-Signature": signature}, timeout=30
-    )
+    reply = requests.post(rasa_url + path, data=fields, headers={"X-Twilio-Signature": signature}, timeout=30)
     reply.raise_for_status()
 
 
-def meta_webhook(bot: RunningBot, number: str, text: str) -> None:
+def meta_webhook(rasa_url: str, number: str, text: str) -> None:
     """Posts a signed WhatsApp Cloud API notification from ``number``."""
     message = {"from": number, "id": f"wamid.{uuid.uuid4().hex}", "type": "text", "text": {"body": text}}
     value = {"metadata": {"phone_number_id": SECRETS["WHATSAPP_PHONE_NUMBER_ID"]}, "messages": [message]}
@@ -60,7 +58,7 @@ def meta_webhook(bot: RunningBot, number: str, text: str) -> None:
     )
     headers = {"X-Hub-Signature-256": signature, "Content-Type": "application/json"}
     requests.post(
-        bot.rasa_url + "/webhooks/whatsapp/webhook", data=body, headers=headers, timeout=30
+        rasa_url + "/webhooks/whatsapp/webhook", data=body, headers=headers, timeout=30
     ).raise_for_status()
 
 
@@ -77,7 +75,7 @@ def meta_done(deliveries: List[Delivery]) -> bool:
 def measure(
     bot: RunningBot,
     provider: FakeProvider,
-    send: Callable[[RunningBot, str, str], None],
+    send: Callable[[str, str, str], None],
     recipient: Callable[[str], str],
     done: Callable[[List[Delivery]], bool],
     rounds: int,
@@ -88,7 +86,7 @@ def measure(
     for round_number in range(rounds + 2):
         number = f"60199{uuid.uuid4().int % 10**7:07d}"
         started = time.monotonic()
-        send(bot, number, questions[round_number % len(questions)])
+        send(bot.rasa_url, number, questions[round_number % len(questions)])
         acknowledged = time.monotonic()
         received = provider.wait_for(recipient(number), done)
         if round_number < 2:

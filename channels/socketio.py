@@ -26,9 +26,10 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIO
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncServer
+from socketio import AsyncRedisManager, AsyncServer
 
 from channels.socket_limits import SocketLimits
+from channels.staff import register_web_chat
 from channels.web_sessions import confirmed_token, session_key, stored_sender
 from core import messages
 from core.language import page_language, reply_language
@@ -105,14 +106,18 @@ class CheckedSocketIOInput(SocketIOInput):
         """Returns the Sanic blueprint that serves socket.io."""
         settings = get_settings()
         key = session_key(settings)
+        redis_url = settings.redis.url()
         sio = _OriginCheckingServer(
             async_mode="sanic",
+            # Cluster mode: a message emitted on one replica reaches a patient connected to another.
+            client_manager=AsyncRedisManager(redis_url) if redis_url else None,
             cors_allowed_origins=settings.allowed_origins(),
             max_http_buffer_size=engineio_buffer_bytes(settings.core.max_message_chars),
         )
         socketio_webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
         namespace = self.namespace
+        register_web_chat(sio, self.bot_message_evt, namespace)
         limits = SocketLimits(
             settings.web.burst_messages, settings.web.messages_per_minute, settings.web.max_pending
         )

@@ -12,8 +12,10 @@ polite reply instead of silence.
 from __future__ import annotations
 
 import abc
+import asyncio
 import functools
 import logging
+import time
 from typing import Any, ClassVar, List, Optional, Type, Union
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -36,6 +38,8 @@ from core import messages
 from core.language import reply_language
 from core.message_rules import RejectedMessage, clean_message
 from core.settings import Settings, get_settings
+from handoff import addresses
+from handoff.schema import engine_for
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +180,16 @@ class WhatsAppInput(InputChannel):
                     await _refuse(output, conversation, reply_language(message.text, turn.language))
                 return
             text = chosen_payload(text, turn.buttons) or text
+        # Kept so that a member of staff can still write to the patient (handoff/addresses.py).
+        await asyncio.to_thread(
+            addresses.remember,
+            engine_for(get_settings().core.tracker_db_url),
+            conversation,
+            self.name(),
+            message.number,
+            get_settings().whatsapp.sender_hash_key or "",
+            time.time(),
+        )
         await on_new_message(
             UserMessage(text, output, conversation, input_channel=self.name(), message_id=stored_id)
         )

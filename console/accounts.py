@@ -17,7 +17,8 @@ from sqlalchemy.engine import Engine
 from console import lockout
 from console.schema import users
 
-ROLES = ("staff", "admin")
+# A viewer reads every page but changes nothing (no takeover, reply, presence or annotation).
+ROLES = ("viewer", "staff", "admin")
 MIN_PASSWORD_LENGTH = 12
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 _hasher = PasswordHasher()
@@ -43,6 +44,11 @@ class Account:
     def is_admin(self) -> bool:
         """Whether the user may manage users and read the audit log."""
         return self.role == "admin"
+
+    @property
+    def can_act(self) -> bool:
+        """Whether the user may act on conversations: take, reply, hand back, annotate."""
+        return self.role in ("staff", "admin")
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ import sys
 from typing import List, Optional
 
 from console import accounts, audit, lockout
-from console.schema import ensure_schema, make_engine
+from console.schema import ensure_schema
 from console.timeutil import format_time
+from core.database import make_engine
 from core.settings import get_settings
 
 

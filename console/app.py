@@ -16,13 +16,16 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from console import accounts
 from console.context import ConsoleContext, context
 from console.indexer import Indexer
-from console.schema import ensure_schema, make_engine
+from console.schema import ensure_schema
 from console.template_helpers import register_helpers
 from console.throttle import LoginThrottle
-from console.views import admin, auth, conversations, dashboard, review
+from console.views import admin, auth, conversations, dashboard, live, review
 from console.views.auth import SessionUser
+from core.database import make_engine
 from core.key_files import generated_key
 from core.settings import Settings, get_settings
+from handoff import schema as handoff_schema
+from handoff.staff_link import StaffLink
 
 # Strict: only the console's own scripts, styles and images; no inline code at all.
 CONTENT_SECURITY_POLICY = (
@@ -79,7 +82,9 @@ def _csrf_error(error: CSRFError) -> Any:
 
 def _catch_up() -> None:
     """Indexes new conversations before a signed-in page is rendered."""
-    if request.endpoint in (None, "static") or not current_user.is_authenticated:
+    # The live feeds are polled every second and read Rasa's events themselves: the
+    # background indexer is enough for them.
+    if request.endpoint in (None, "static", *live.FEEDS) or not current_user.is_authenticated:
         return
     g.indexing_behind = not context().indexer.catch_up(budget=2.0)
 
@@ -107,11 +112,13 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     engine = make_engine(settings.core.tracker_db_url)
     ensure_schema(engine)
+    handoff_schema.ensure_schema(engine)
     app.extensions["console"] = ConsoleContext(
         settings=settings,
         engine=engine,
         indexer=Indexer(engine, settings.console.low_confidence),
         login_throttle=LoginThrottle(settings.console.login_attempts, settings.console.login_window_seconds),
+        staff_link=StaffLink.from_settings(settings),
     )
 
     CSRFProtect(app)
@@ -135,6 +142,7 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
         conversations.blueprint,
         dashboard.blueprint,
         review.blueprint,
+        live.blueprint,
         admin.blueprint,
     ):
         app.register_blueprint(blueprint)

@@ -1,15 +1,14 @@
-"""The audit log: who signed in, viewed or exported what, and what admins changed."""
+"""The audit log: who signed in, viewed or exported what, what admins changed, who talked to patients."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from console.schema import audit_log
+from core.database import audit_log, record_audit
 
 # Action name → what the admin page shows.
 ACTIONS = {
@@ -30,6 +29,13 @@ ACTIONS = {
     "user_created": "Created user",
     "user_updated": "Changed user",
     "purge": "Retention purge",
+    "view_waiting": "Viewed the waiting queue",
+    "presence": "Marked available/away",
+    "handoff_take": "Took a conversation",
+    "handoff_reply": "Replied to a patient",
+    "handoff_hand_back": "Handed back to the assistant",
+    # Written by the Rasa server (username "assistant") when nobody took a request in time.
+    "handoff_timeout": "Request for a person timed out",
 }
 
 
@@ -51,21 +57,7 @@ class AuditEntry:
         return ACTIONS.get(self.action, self.action)
 
 
-def record(
-    engine: Engine, username: str, action: str, target: str = "", detail: str = "", remote_addr: str = ""
-) -> None:
-    """Appends one entry; texts are cut to their column sizes."""
-    with engine.begin() as connection:
-        connection.execute(
-            sa.insert(audit_log).values(
-                at=time.time(),
-                username=username[:64],
-                action=action[:32],
-                target=target[:255],
-                detail=detail[:2000],
-                remote_addr=remote_addr[:64],
-            )
-        )
+record = record_audit
 
 
 def entries(

@@ -1,4 +1,4 @@
-"""What every console view needs (settings, database, indexer, sign-in limit), from the running app."""
+"""What every console view needs (settings, database, indexer, sign-in limit, link to Rasa)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,19 @@ from sqlalchemy.engine import Engine
 from console.indexer import Indexer
 from console.throttle import LoginThrottle
 from core.settings import Settings
+from handoff.staff_link import StaffLink
 
 
 @dataclass
 class ConsoleContext:
-    """What every view needs: settings, the database, its indexer and the sign-in limit."""
+    """What every view needs: settings, the database, its indexer, the sign-in limit, the link to Rasa."""
 
     settings: Settings
     engine: Engine
     indexer: Indexer
     login_throttle: LoginThrottle
+    # Where staff messages go (HANDOFF_RASA_URL): the Rasa server pauses, delivers, resumes.
+    staff_link: StaffLink
 
 
 def context() -> ConsoleContext:

@@ -32,12 +32,13 @@ class CreateUserForm(FlaskForm):
 
     username = StringField("Username", validators=[DataRequired(), Length(min=2, max=64)])
     password = PasswordField("Initial password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH)])
-    role = SelectField("Role", choices=[(role, role.capitalize()) for role in ROLES])
+    role = SelectField("Role", choices=[(role, role.capitalize()) for role in ROLES], default="staff")
 
 
 USER_ACTIONS = {
     "make_admin": "Make admin",
     "make_staff": "Make staff",
+    "make_viewer": "Make viewer (read only)",
     "disable": "Disable",
     "enable": "Enable",
     "unlock": "Unlock",

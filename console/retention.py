@@ -26,10 +26,11 @@ from console.schema import (
     ensure_schema,
     events,
     events_table_exists,
-    make_engine,
     messages,
 )
+from core.database import make_engine
 from core.settings import get_settings
+from handoff import queue as handoff_queue
 
 DAY = 86400.0
 CHUNK = 200  # conversations per transaction (SQLite caps expression depth)
@@ -107,6 +108,9 @@ def purge(
                 )
                 connection.execute(sa.delete(conversations).where(conversations.c.id.in_(ids)))
             deleted_conversations += len(ids)
+    if not dry_run:
+        # Requests for a person name the conversation: they go with it.
+        handoff_queue.purge_before(engine, cutoff)
     audit_deleted = 0
     if audit_days is not None and not dry_run:
         audit_deleted = audit.purge_before(engine, now - audit_days * DAY)

@@ -10,6 +10,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from core.database import audit_metadata
+from handoff import schema as handoff_schema
+
 # Rasa's table, declared as Rasa's SQLTrackerStore creates it. Kept out of ``metadata``
 # so that create_all never creates or alters it.
 rasa_metadata = sa.MetaData()
@@ -136,19 +139,6 @@ login_lockouts = sa.Table(
     sa.Column("locked_until", sa.Float),
 )
 
-audit_log = sa.Table(
-    "console_audit_log",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", sa.Float, nullable=False),
-    sa.Column("username", sa.String(64), nullable=False),
-    sa.Column("action", sa.String(32), nullable=False),
-    sa.Column("target", sa.String(255), nullable=False, default=""),
-    sa.Column("detail", sa.Text, nullable=False, default=""),
-    sa.Column("remote_addr", sa.String(64), nullable=False, default=""),
-    sa.Index("console_ix_audit_at", "at"),
-)
-
 # Small key-value state, e.g. how far the indexer has read ``events``.
 state = sa.Table(
     "console_state",
@@ -156,25 +146,6 @@ state = sa.Table(
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.String(255), nullable=False),
 )
-
-
-def make_engine(url: str) -> Engine:
-    """Returns an engine for the tracker store database.
-
-    SQLite gets write-ahead logging, so staff reading the console never block the Rasa
-    server writing a conversation, and a generous busy timeout for the moments both write.
-    """
-    if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-
-        @sa.event.listens_for(engine, "connect")
-        def _sqlite_pragmas(connection: object, _record: object) -> None:
-            cursor = connection.cursor()  # type: ignore[attr-defined]
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.close()
-
-        return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=5)
 
 
 def events_table_exists(engine: Engine) -> bool:
@@ -185,5 +156,7 @@ def events_table_exists(engine: Engine) -> bool:
 def ensure_schema(engine: Engine) -> None:
     """Creates the console's tables, and its index on ``events`` once that table exists."""
     metadata.create_all(engine, checkfirst=True)
+    audit_metadata.create_all(engine, checkfirst=True)
+    handoff_schema.ensure_schema(engine)
     if events_table_exists(engine):
         events_sender_index.create(engine, checkfirst=True)

@@ -6,7 +6,7 @@ from typing import Any, Dict, Optional
 
 from flask import Flask, request, url_for
 
-from console.timeutil import format_time
+from console.timeutil import format_duration, format_time
 from core.knowledge import get_knowledge
 
 FLAG_LABELS = {
@@ -23,6 +23,8 @@ CHANNEL_LABELS = {
     "twilio": "WhatsApp (Twilio)",
     "whatsapp": "WhatsApp (Cloud API)",
 }
+
+LANGUAGE_LABELS = {"en": "English", "ms": "Malay"}
 
 
 def topic_title(topic_id: Optional[str]) -> str:
@@ -45,6 +47,11 @@ def channel_label(channel: Optional[str]) -> str:
     return CHANNEL_LABELS.get(channel, channel)
 
 
+def language_label(language: Optional[str]) -> str:
+    """Returns a language code's name for staff (the code itself when unknown)."""
+    return LANGUAGE_LABELS.get(language or "", language or "unknown")
+
+
 def url_with(endpoint: str, args: Dict[str, Any], **changes: Any) -> str:
     """Returns ``endpoint``'s URL with the query ``args`` plus ``changes``."""
     merged = dict(args)
@@ -63,6 +70,7 @@ def register_helpers(app: Flask) -> None:
     app.jinja_env.filters["topic_title"] = topic_title
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["channel"] = channel_label
+    app.jinja_env.filters["duration"] = format_duration
     app.jinja_env.globals.update(
         flag_labels=FLAG_LABELS,
         url_with=url_with,

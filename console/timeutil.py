@@ -40,3 +40,17 @@ def format_time(timestamp: float | None, with_seconds: bool = False) -> str:
     if timestamp is None:
         return ""
     return local_time(timestamp).strftime("%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M")
+
+
+def format_duration(seconds: float | None) -> str:
+    """Formats a wait for staff, e.g. ``45 s``, ``3 min 05 s``, ``1 h 02 min``; empty for None."""
+    if seconds is None:
+        return ""
+    whole = max(0, int(round(seconds)))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"

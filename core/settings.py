@@ -196,6 +196,37 @@ class ConsoleSettings(_FromEnvironment):
     audit_retention_days: int = Field(default=365, env="AUDIT_RETENTION_DAYS")
 
 
+class HandoffSettings(_FromEnvironment):
+    """A person taking over a conversation from the console (handoff/, channels/staff.py)."""
+
+    # A request for a person nobody takes within this time goes back to the assistant.
+    timeout_minutes: float = Field(default=10.0, env="HANDOFF_TIMEOUT_MINUTES")
+    # A staff member counts as available while marked so and seen in the console this recently.
+    presence_seconds: int = Field(default=90, env="HANDOFF_PRESENCE_SECONDS")
+    # Where the console reaches the Rasa server (the load balancer in cluster mode).
+    rasa_url: Optional[str] = Field(default=None, env="HANDOFF_RASA_URL")
+    # Shared by the console and the Rasa server to sign staff messages, 32 characters or
+    # more; unset, one is generated into key_file (both run on the same machine).
+    api_key: Optional[str] = Field(default=None, env="HANDOFF_API_KEY")
+    key_file: Path = Field(default=PROJECT_ROOT / "var" / "handoff-api.key", env="HANDOFF_KEY_FILE")
+
+
+class RedisSettings(_FromEnvironment):
+    """Cluster mode's Redis (deploy/endpoints-cluster.yml reads the same variables for the lock store)."""
+
+    host: Optional[str] = Field(default=None, env="REDIS_HOST")
+    port: int = Field(default=6379, env="REDIS_PORT")
+    db: int = Field(default=1, env="REDIS_DB")
+    password: Optional[str] = Field(default=None, env="REDIS_PASSWORD")
+
+    def url(self) -> Optional[str]:
+        """Returns the redis:// address, or None when no Redis is configured (a single server)."""
+        if not self.host:
+            return None
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}{self.host}:{self.port}/{self.db}"
+
+
 class Settings(BaseModel):
     """Runtime configuration, one group per process (or channel) that reads it."""
 
@@ -208,12 +239,18 @@ class Settings(BaseModel):
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     meta: MetaSettings = Field(default_factory=MetaSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    handoff: HandoffSettings = Field(default_factory=HandoffSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
 
     def allowed_origins(self) -> List[str]:
         """Returns the configured browser origins plus the local demo page's."""
         demo = [f"http://localhost:{self.ports.demo}", f"http://127.0.0.1:{self.ports.demo}"]
         configured = [origin.strip() for origin in self.web.cors_origins.split(",") if origin.strip()]
         return demo + configured
+
+    def rasa_url(self) -> str:
+        """Returns where the console reaches the Rasa server: HANDOFF_RASA_URL, else this machine's."""
+        return (self.handoff.rasa_url or f"http://127.0.0.1:{self.ports.rasa}").rstrip("/")
 
 
 def environment_variables() -> List[str]:

@@ -38,6 +38,8 @@ class ActionName:
     TELL_ME_MORE = "action_tell_me_more"
     CLARIFY = "action_clarify"
     CANNOT_ANSWER = "action_cannot_answer"
+    EMERGENCY = "action_emergency"
+    CONTACT_HUMAN = "action_contact_human"
 
 
 class SlotName:

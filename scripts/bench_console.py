@@ -27,8 +27,9 @@ import sqlalchemy as sa
 
 from console import accounts, retraining
 from console.indexer import Indexer
-from console.schema import conversations, ensure_schema, events, make_engine, messages
+from console.schema import conversations, ensure_schema, events, messages
 from console.timeutil import today
+from core.database import make_engine
 from core.settings import PROJECT_ROOT, get_settings
 from tooling.launcher import BIN_DIR, ServiceGroup, console_server, free_port
 from tooling.postgres import postgres_server

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import queue as queues
 import tempfile
+import time
 from pathlib import Path
 from typing import Dict, Iterator, List
 
@@ -14,6 +16,12 @@ import sqlalchemy as sa
 
 from bench.traffic import conversation_script, send_rest, topic_questions
 from core import messages
+from core.database import make_engine
+from core.settings import get_settings
+from handoff import queue
+from handoff.schema import ensure_schema
+from handoff.staff_link import StaffLink, api_key
+from tests.channels.test_socketio import Chat, settle, stored_id
 from tooling.cluster import Cluster
 from tooling.launcher import free_port
 from tooling.running_bot import LOG_DIR
@@ -123,3 +131,45 @@ def test_interleaved_conversations_stay_whole_and_survive_a_replica(cluster: Clu
     for sender, events in pairs.items():
         assert sorted(user_texts(events)) == sorted(questions[:2])
         assert_turns_whole(sender, events)
+
+
+def test_a_staff_reply_sent_through_one_replica_reaches_a_web_patient_on_the_other(cluster: Cluster) -> None:
+    """Staff and patient on different replicas.
+
+    The reply crosses through Redis; the pause is shared through the tracker.
+    """
+    engine = make_engine(cluster.database_url)
+    ensure_schema(engine)
+    patient_url, staff_url = cluster.urls()
+    chat = Chat(patient_url)
+    try:
+        token = chat.join()
+        settle(chat, token)
+        sender = stored_id(token)
+        queue.set_presence(engine, "aisyah", True, time.time())
+        chat.emit({"session_id": token, "message": "/contact_human"})
+        chat.wait_for(lambda message: "queue" in message.get("text", ""))
+        request = queue.open_request(engine, sender)
+        assert request is not None and request.paused
+        link = StaffLink(staff_url, api_key(get_settings()))
+        queue.take(engine, request.id, "aisyah", "Aisyah", time.time())
+        link.take(sender, "aisyah", "Aisyah")
+        link.reply(sender, "aisyah", "Aisyah", "Hello from the clinic")
+        staff_message = chat.wait_for(lambda message: "staff" in message and "handoff" not in message)[-1]
+        assert staff_message["text"] == "Hello from the clinic"
+
+        # The same session on the staff's replica: paused there too, since the pause is in the tracker.
+        other = Chat(staff_url)
+        try:
+            other.join(token)
+            other.emit({"session_id": token, "message": "What is muscle atrophy?"})
+            with pytest.raises(queues.Empty):
+                other.received.get(timeout=4)
+        finally:
+            other.close()
+        queue.hand_back(engine, request.id, "aisyah", time.time())
+        link.hand_back(sender, "aisyah")
+        chat.wait_for(lambda message: message.get("handoff") == "returned")
+    finally:
+        chat.close()
+        engine.dispose()

@@ -221,6 +221,7 @@ def safe_environment(ports: Dict[str, int], redis: RedisService, tmp_dir: Path) 
         REDIS_PORT=str(redis.port),
         REDIS_PASSWORD="",
         CONSOLE_SECRET_KEY=secrets.token_urlsafe(48),
+        HANDOFF_API_KEY=secrets.token_urlsafe(48),
     )
     for stated, port in ports.items():
         for name, value in environment.items():

@@ -12,7 +12,7 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
-from typing import List, Optional, Type
+from typing import Dict, List, Optional, Type
 
 import psycopg2
 
@@ -43,17 +43,39 @@ def ensure_database(server: PostgresService, name: str) -> str:
 class Cluster:
     """The services of a scaled-out assistant, started in order and stopped in reverse."""
 
-    def __init__(self, work_dir: Path, rasa_ports: List[int], actions_port: int, log_dir: Path) -> None:
-        """Plans the services; ``work_dir`` keeps PostgreSQL's data (reachable by 'nobody' as root)."""
+    def __init__(
+        self,
+        work_dir: Path,
+        rasa_ports: List[int],
+        actions_port: int,
+        log_dir: Path,
+        extra_environment: Optional[Dict[str, str]] = None,
+    ) -> None:
+        """Plans the services; ``work_dir`` keeps PostgreSQL's data (reachable by 'nobody' as root).
+
+        ``extra_environment`` goes to every process too (e.g. WhatsApp settings for a bench).
+        """
+        self.extra_environment = dict(extra_environment or {})
         self.postgres: PostgresService = postgres_server(
             work_dir, free_port(), log_dir / "postgres.log", durable=True
         )
         self.redis: RedisService = redis_server(free_port(), log_dir / "redis.log")
-        self.actions = action_server(actions_port, log_path=log_dir / "actions.log")
+        self.actions: Optional[Service] = None
         self.rasa_ports, self.actions_port, self.log_dir = rasa_ports, actions_port, log_dir
         self.replicas: List[Service] = []
         self.database_url = ""
         self._running = ExitStack()
+
+    def environment(self) -> Dict[str, str]:
+        """What every process of the cluster shares: the database and Redis."""
+        return {
+            "TRACKER_DB_URL": self.database_url,
+            "REDIS_HOST": "127.0.0.1",
+            "REDIS_PORT": str(self.redis.port),
+            "REDIS_DB": "1",
+            "REDIS_PASSWORD": "",
+            **self.extra_environment,
+        }
 
     def replica(self, port: int) -> Service:
         """Returns a Rasa replica on ``port`` sharing the cluster's database and locks."""
@@ -63,11 +85,7 @@ class Cluster:
             self.actions_port,
             log_path=self.log_dir / f"rasa-{port}.log",
             endpoints=str(CLUSTER_ENDPOINTS),
-            TRACKER_DB_URL=self.database_url,
-            REDIS_HOST="127.0.0.1",
-            REDIS_PORT=str(self.redis.port),
-            REDIS_DB="1",
-            REDIS_PASSWORD="",
+            **self.environment(),
         )
 
     def __enter__(self) -> Cluster:
@@ -75,6 +93,10 @@ class Cluster:
         with ExitStack() as starting:
             starting.enter_context(ServiceGroup([self.postgres, self.redis]))
             self.database_url = ensure_database(self.postgres, DATABASE)
+            # The action server reads the queue for a person in the cluster's database.
+            self.actions = action_server(
+                self.actions_port, log_path=self.log_dir / "actions.log", **self.environment()
+            )
             self.replicas = [self.replica(port) for port in self.rasa_ports]
             starting.enter_context(ServiceGroup([self.actions, *self.replicas], timeout=300))
             self._running = starting.pop_all()
@@ -92,7 +114,8 @@ class Cluster:
     @property
     def services(self) -> List[Service]:
         """Every started service, stores first."""
-        return [self.postgres, self.redis, self.actions, *self.replicas]
+        actions = [self.actions] if self.actions else []
+        return [self.postgres, self.redis, *actions, *self.replicas]
 
     def urls(self) -> List[str]:
         """The replicas' base URLs."""

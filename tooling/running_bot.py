@@ -47,7 +47,8 @@ def start_bot(tmp_dir: Path, **environment: str) -> RunningBot:
     environment.setdefault("TRACKER_DB_URL", f"sqlite:///{tracker_db}")
     group = ServiceGroup(
         [
-            action_server(actions_port, log_path=LOG_DIR / f"actions-{actions_port}.log"),
+            # The same environment for both: the action server reads the queue in the same database.
+            action_server(actions_port, log_path=LOG_DIR / f"actions-{actions_port}.log", **environment),
             rasa_server(
                 settings, rasa_port, actions_port, log_path=LOG_DIR / f"rasa-{rasa_port}.log", **environment
             ),

@@ -16,6 +16,7 @@ from console.views.conversations import page_arg
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PER_PAGE = 50
+ROLE_ACTIONS = {"make_admin": "admin", "make_staff": "staff", "make_viewer": "viewer"}
 
 
 @blueprint.route("/users", methods=["GET", "POST"])
@@ -59,8 +60,8 @@ def user_action(user_id: int) -> Any:
     if form.validate_on_submit():
         action = form.action.data
         try:
-            if action in ("make_admin", "make_staff"):
-                accounts.set_role(engine, account.username, "admin" if action == "make_admin" else "staff")
+            if action in ROLE_ACTIONS:
+                accounts.set_role(engine, account.username, ROLE_ACTIONS[action])
             elif action in ("disable", "enable"):
                 if action == "disable" and account.id == current_user.account.id:
                     raise accounts.AccountError("You cannot disable yourself.")

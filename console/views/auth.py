@@ -1,8 +1,9 @@
-"""Signing in and out, changing one's password, and the role check for admin pages."""
+"""Signing in and out, changing one's password, and the role checks (admin pages, staff actions)."""
 
 from __future__ import annotations
 
 import math
+import time
 import unicodedata
 from functools import wraps
 from typing import Any, Callable, Optional, TypeVar, cast
@@ -15,6 +16,7 @@ from console import accounts, audit
 from console.context import context
 from console.forms import ChangePasswordForm, LoginForm
 from console.throttle import Verdict, client_key
+from handoff import queue as handoff_queue
 
 blueprint = Blueprint("auth", __name__)
 View = TypeVar("View", bound=Callable[..., Any])
@@ -46,6 +48,11 @@ class SessionUser(UserMixin):
         """Whether the account has the admin role."""
         return self.account.is_admin
 
+    @property
+    def can_act(self) -> bool:
+        """Whether the account may act on conversations (staff or admin, not viewer)."""
+        return self.account.can_act
+
 
 def admin_required(view: View) -> View:
     """Lets only signed-in admins through; others get 403."""
@@ -55,6 +62,19 @@ def admin_required(view: View) -> View:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not current_user.is_admin:
             abort(403)
+        return view(*args, **kwargs)
+
+    return cast(View, wrapper)
+
+
+def staff_required(view: View) -> View:
+    """Lets only signed-in staff and admins through; viewers get 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.can_act:
+            abort(403, description="Your account can read the console but not change anything.")
         return view(*args, **kwargs)
 
     return cast(View, wrapper)
@@ -159,7 +179,11 @@ def login() -> Any:
 def logout() -> Any:
     """Signs out, ending every session of this account."""
     audit_request("logout")
-    accounts.end_sessions(context().engine, current_user.account.id)
+    engine = context().engine
+    # Signed out, they cannot answer: stop offering them to patients now, not after the presence timeout.
+    if current_user.can_act:
+        handoff_queue.set_presence(engine, current_user.username, False, time.time())
+    accounts.end_sessions(engine, current_user.account.id)
     logout_user()
     session.clear()
     flash("You are signed out.", "info")

@@ -33,7 +33,7 @@ from console.queries import (
 )
 from console.schema import messages
 from console.transcript import load_turns
-from console.views.auth import audit_request
+from console.views.auth import audit_request, staff_required
 from core.knowledge import get_knowledge
 
 blueprint = Blueprint("conversations", __name__)
@@ -114,7 +114,7 @@ def transcript(conversation_id: int) -> Any:
 
 
 @blueprint.route("/conversations/<int:conversation_id>/annotate", methods=["POST"])
-@login_required
+@staff_required
 def annotate(conversation_id: int) -> Any:
     """Saves the intent a patient message should have had."""
     engine = context().engine

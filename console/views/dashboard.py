@@ -1,4 +1,4 @@
-"""The dashboard page: activity, fallback rate, topics, emergencies, unanswered questions."""
+"""The dashboard page: activity, fallback rate, topics, emergencies, unanswered questions, handoffs."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask import Blueprint, flash, render_template, request
 from flask_login import login_required
 
 from console import dashboard_figures as figures
+from console import handoff_figures
 from console.context import context
 from console.timeutil import today
 from console.views.auth import audit_request
@@ -40,6 +41,10 @@ def dashboard() -> Any:
     if (last - first).days >= MAX_DAYS:
         first = last - timedelta(days=MAX_DAYS - 1)
         flash(f"Showing the last {MAX_DAYS} days of the range.", "info")
-    board = figures.build(context().engine, first, last)
+    engine = context().engine
+    board = figures.build(engine, first, last)
+    handoff = handoff_figures.build(engine, first, last)
     audit_request("view_dashboard", detail=f"{first.isoformat()} to {last.isoformat()}")
-    return render_template("dashboard.html", board=board, range_args={"from": first, "to": last})
+    return render_template(
+        "dashboard.html", board=board, handoff=handoff, range_args={"from": first, "to": last}
+    )

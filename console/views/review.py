@@ -11,7 +11,7 @@ from flask_login import login_required
 from console import retraining
 from console.context import context
 from console.forms import PlainForm
-from console.views.auth import audit_request
+from console.views.auth import audit_request, staff_required
 from console.views.conversations import page_arg
 
 blueprint = Blueprint("review", __name__)
@@ -38,7 +38,7 @@ def annotation_list() -> Any:
 
 
 @blueprint.route("/annotations/<int:annotation_id>/delete", methods=["POST"])
-@login_required
+@staff_required
 def delete_annotation(annotation_id: int) -> Any:
     """Deletes one annotation."""
     if PlainForm().validate_on_submit() and retraining.delete(context().engine, annotation_id):

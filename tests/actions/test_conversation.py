@@ -8,7 +8,7 @@ from typing import Any, Dict, List
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import conversation
+from actions import conversation, handoff
 from core.clinic import get_clinic
 from tests.actions.conftest import make_tracker
 
@@ -40,7 +40,7 @@ def test_emergency_sends_to_999_before_anything_else() -> None:
     "action",
     [
         conversation.ActionBookAppointment(),
-        conversation.ActionContactHuman(),
+        handoff.ActionContactHuman(),  # over the REST API (no live channel): the contact details
         conversation.ActionOutOfScope(),
         conversation.ActionBotChallenge(),
     ],

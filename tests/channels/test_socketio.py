@@ -40,7 +40,8 @@ WAIT = 60  # seconds: generous, the two shared cores may be busy training elsewh
 class Chat:
     """A socket.io client speaking Rasa's socketio protocol, collecting the bot's messages."""
 
-    def __init__(self, bot: RunningBot, headers: Optional[Dict[str, str]] = None) -> None:
+    def __init__(self, bot: RunningBot | str, headers: Optional[Dict[str, str]] = None) -> None:
+        """Connects to ``bot`` (or a Rasa server's URL, e.g. one replica of a cluster)."""
         self.received: queue.Queue[Message] = queue.Queue()
         self.confirmed: queue.Queue[str] = queue.Queue()
         # The session token the server confirmed last: what the client sends its messages with.
@@ -50,7 +51,8 @@ class Chat:
         self.client = socketio.Client(reconnection=False)
         self.client.on("bot_uttered", self.received.put)
         self.client.on("session_confirm", self.confirmed.put)
-        self.client.connect(bot.rasa_url, headers=headers or {}, transports=["polling"], wait_timeout=WAIT)
+        url = bot if isinstance(bot, str) else bot.rasa_url
+        self.client.connect(url, headers=headers or {}, transports=["polling"], wait_timeout=WAIT)
 
     def join(self, session_id: Any = None) -> str:
         """Asks for session ``session_id`` (None: a new one); returns the token confirmed."""

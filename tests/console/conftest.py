@@ -20,7 +20,8 @@ from werkzeug.test import TestResponse
 from channels.web_sessions import stored_sender
 from console import accounts
 from console.app import create_app
-from console.schema import ensure_schema, make_engine
+from console.schema import ensure_schema
+from core.database import make_engine
 from core.settings import Settings, get_settings
 from tests.conftest import close_polling_client
 from tooling.launcher import Service, console_server, free_port
@@ -95,7 +96,9 @@ def start_console(tmp_dir: Path, db_url: str, **environment: str) -> Console:
 @pytest.fixture(scope="session")
 def console(bot: RunningBot, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     """The console over the session bot's SQLite tracker store."""
-    running = start_console(tmp_path_factory.mktemp("console"), f"sqlite:///{bot.tracker_db}")
+    running = start_console(
+        tmp_path_factory.mktemp("console"), f"sqlite:///{bot.tracker_db}", HANDOFF_RASA_URL=bot.rasa_url
+    )
     try:
         yield running
     finally:

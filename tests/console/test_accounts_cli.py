@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Dict
 
 from console import accounts
-from console.schema import make_engine
+from core.database import make_engine
 from core.settings import PROJECT_ROOT, child_environment
 from tooling.launcher import BIN_DIR, free_port
 

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from console.schema import audit_log
+from core.database import audit_log
 from tests.console.conftest import STAFF, post_login
 
 ADDRESS = "192.0.2.44"

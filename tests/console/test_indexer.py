@@ -13,7 +13,8 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from console.indexer import Indexer, _safe_cursor
-from console.schema import conversation_topics, conversations, make_engine, messages
+from console.schema import conversation_topics, conversations, messages
+from core.database import make_engine
 
 
 def user(text: str, intent: str, confidence: float, when: float) -> UserUttered:

@@ -11,7 +11,8 @@ from typing import Iterator
 import pytest
 
 from console import accounts
-from console.schema import ensure_schema, make_engine
+from console.schema import ensure_schema
+from core.database import make_engine
 from tests.console import scenario as conversations
 from tests.console.conftest import ADMIN, Console, start_console
 from tests.console.test_console import INJECTIONS

@@ -12,7 +12,7 @@ from typing import Iterator
 import pytest
 import sqlalchemy as sa
 
-from console.schema import audit_log, make_engine
+from core.database import audit_log, make_engine
 from tests.console.conftest import STAFF, Console, start_console
 
 ATTEMPTS = 6  # CONSOLE_LOGIN_ATTEMPTS for these consoles

@@ -21,7 +21,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from console import retraining
 from console.indexer import Indexer
-from console.schema import annotations_table, conversations, events, make_engine, messages
+from console.schema import annotations_table, conversations, events, messages
+from core.database import make_engine
 from core.settings import PROJECT_ROOT, child_environment
 from tooling.launcher import BIN_DIR
 from tooling.postgres import PostgresService

@@ -10,6 +10,10 @@ export type Status = "connecting" | "online" | "reconnecting";
 export interface BotMessage {
   text: string;
   replies: QuickReply[];
+  /** The member of staff who wrote it, when a person has taken the conversation. */
+  staff?: string;
+  /** A change of who is chatting ("taken", "returned", "timed_out"), shown as a notice. */
+  handoff?: string;
 }
 
 export interface ConnectionEvents {
@@ -33,7 +37,12 @@ export function parseBotMessage(raw: unknown): BotMessage | null {
   const record = raw as Record<string, unknown>;
   const text = typeof record.text === "string" ? record.text : "";
   const replies = repliesOf(record);
-  return text.trim() || replies.length ? { text, replies } : null;
+  if (!text.trim() && !replies.length) return null;
+  const message: BotMessage = { text, replies };
+  const staff = record.staff as Record<string, unknown> | undefined;
+  if (typeof record.handoff === "string") message.handoff = record.handoff;
+  else if (staff && typeof staff === "object" && typeof staff.name === "string") message.staff = staff.name;
+  return message;
 }
 
 export class Connection {

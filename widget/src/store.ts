@@ -11,6 +11,8 @@ export interface Entry {
   from: "user" | "bot";
   text: string;
   replies?: QuickReply[];
+  staff?: string;
+  notice?: boolean;
 }
 
 export interface State {

@@ -20,6 +20,7 @@ export interface Strings {
   typing: string;
   you: string;
   assistant: string;
+  staff: string;
   suggestions: string;
   emergency: string;
   call: string;
@@ -45,6 +46,7 @@ const STRINGS: Record<Language, Strings> = {
     typing: "The assistant is typing…",
     you: "You said:",
     assistant: "The assistant said:",
+    staff: "clinic staff",
     suggestions: "Suggested topics",
     emergency: "Emergency? Call 999.",
     call: "Call {value}",
@@ -68,6 +70,7 @@ const STRINGS: Record<Language, Strings> = {
     typing: "Pembantu sedang menaip…",
     you: "Anda berkata:",
     assistant: "Pembantu berkata:",
+    staff: "kakitangan klinik",
     suggestions: "Topik cadangan",
     emergency: "Kecemasan? Hubungi 999.",
     call: "Hubungi {value}",

@@ -44,6 +44,9 @@ export class ChatWidget {
   private answerStart: HTMLElement | null = null;
   private status: Status | "idle" = "idle";
   private typingTimer = 0;
+  // While a person from the clinic has the conversation, their replies take human time:
+  // no typing dots that would promise an instant answer.
+  private withPerson = false;
   private bannerTimer = 0;
 
   constructor(private readonly config: Config) {
@@ -245,7 +248,14 @@ export class ChatWidget {
 
   private onBotMessage(message: BotMessage): void {
     this.showTyping(false);
-    this.add({ from: "bot", text: message.text, replies: message.replies.length ? message.replies : undefined });
+    if (message.handoff) this.withPerson = message.handoff === "taken";
+    this.add({
+      from: "bot",
+      text: message.text,
+      replies: message.replies.length ? message.replies : undefined,
+      staff: message.staff,
+      notice: message.handoff !== undefined,
+    });
   }
 
   private submit(): void {
@@ -260,7 +270,7 @@ export class ChatWidget {
   private send(payload: string, shown: string): boolean {
     if (payload.length > this.config.maxMessageChars || !this.connection.send(payload)) return false;
     this.add({ from: "user", text: shown });
-    this.showTyping(true);
+    if (!this.withPerson) this.showTyping(true);
     return true;
   }
 
@@ -280,9 +290,15 @@ export class ChatWidget {
   private renderEntry(entry: Entry, index: number): HTMLElement {
     const previous = this.store.state.entries[index - 1];
     const classes = ["sc-msg", `sc-msg-${entry.from}`];
-    if (previous && previous.from === entry.from) classes.push("sc-msg-cont");
+    if (entry.staff) classes.push("sc-msg-staff");
+    if (entry.notice) classes.push("sc-msg-notice");
+    const sameSpeaker = previous && previous.from === entry.from && previous.staff === entry.staff;
+    if (sameSpeaker && !entry.notice) classes.push("sc-msg-cont");
     const body = entry.from === "bot" ? renderBotText(entry.text) : renderUserText(entry.text);
-    const who = el("span", { class: "sc-sr" }, entry.from === "bot" ? this.text.assistant : this.text.you);
+    // A person's message says who wrote it, visibly: the patient must know it is not the bot.
+    const who = entry.staff
+      ? el("span", { class: "sc-staff-name" }, `${entry.staff} · ${this.text.staff}`)
+      : el("span", { class: "sc-sr" }, entry.from === "bot" ? this.text.assistant : this.text.you);
     const bubble = el("div", { class: classes.join(" ") }, who, ...body);
     this.log.append(bubble);
     return bubble;
