@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
@@ -12,7 +13,7 @@ from actions.common import STARTER_TOPICS, conversation_language, topic_buttons
 from core import messages
 from core.clinic import get_clinic
 from core.knowledge import Topic, get_knowledge, render_quote
-from core.vocabulary import ActionName, SlotName
+from core.vocabulary import ActionName, EntityName, IntentName, SlotName
 
 
 def resolve_topic(tracker: Tracker) -> Optional[Topic]:
@@ -34,8 +35,29 @@ def resolve_topic(tracker: Tracker) -> Optional[Topic]:
     return topic
 
 
-def quote_messages(topic: Topic, language: str) -> List[Dict[str, Any]]:
-    """Returns the messages that answer ``topic``: the quote, then the footer with buttons."""
+# Meta's WhatsApp channel: reply buttons hold three choices at most.
+SEPARATE_RATING_CHANNEL = "whatsapp"
+
+
+def rating_buttons(topic_id: str, language: str) -> List[Dict[str, Any]]:
+    """The "Helpful" / "Not helpful" quick replies, their payloads naming the topic they rate."""
+    entity = json.dumps({EntityName.RATED_TOPIC: topic_id})
+    return [
+        {"title": messages.text("rate_helpful", language), "payload": f"/{IntentName.RATE_HELPFUL}{entity}"},
+        {
+            "title": messages.text("rate_not_helpful", language),
+            "payload": f"/{IntentName.RATE_NOT_HELPFUL}{entity}",
+        },
+    ]
+
+
+def quote_messages(topic: Topic, language: str, channel: str = "") -> List[Dict[str, Any]]:
+    """Returns the messages that answer ``topic``: the quote, then the footer with buttons.
+
+    The footer offers the next topics and "was this helpful?". On Meta's WhatsApp the
+    rating is a message of its own, so that both stay reply buttons (at most three each)
+    instead of turning into one list.
+    """
     clinic = get_clinic()
     intro = messages.text("quote_intro", language, clinic=clinic.name)
     quote = render_quote(topic, messages.text("heading_added", language))
@@ -43,10 +65,16 @@ def quote_messages(topic: Topic, language: str) -> List[Dict[str, Any]]:
     footer = messages.text(footer_key, language)
     if clinic.article_url:
         footer = f"{messages.text('article_link', language, value=clinic.article_url)}\n{footer}"
-    next_topics = topic.subtopics or topic.related
+    next_topics = topic_buttons(topic.subtopics or topic.related, language)
+    if channel == SEPARATE_RATING_CHANNEL:
+        return [
+            {"text": f"{intro}\n\n{quote}"},
+            {"text": footer, "buttons": next_topics},
+            {"text": messages.text("rate_question", language), "buttons": rating_buttons(topic.id, language)},
+        ]
     return [
         {"text": f"{intro}\n\n{quote}"},
-        {"text": footer, "buttons": topic_buttons(next_topics, language)},
+        {"text": footer, "buttons": next_topics + rating_buttons(topic.id, language)},
     ]
 
 
@@ -66,7 +94,7 @@ class ActionAnswerTopic(Action):
         if topic is None:
             dispatcher.utter_message(text=messages.with_contact("cannot_answer", language))
             return [SlotSet(SlotName.LANGUAGE, language)]
-        for message in quote_messages(topic, language):
+        for message in quote_messages(topic, language, tracker.get_latest_input_channel() or ""):
             dispatcher.utter_message(**message)
         return [SlotSet(SlotName.TOPIC, topic.id), SlotSet(SlotName.LANGUAGE, language)]
 

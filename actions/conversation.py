@@ -10,6 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import STARTER_TOPICS, clinic_name, conversation_language, topic_buttons
 from core import messages
+from core.clinic import get_clinic
+from core.settings import get_settings
 from core.vocabulary import SlotName
 
 
@@ -43,6 +45,18 @@ class ReplyAction(Action):
         return [SlotSet(SlotName.LANGUAGE, language)]
 
 
+def privacy_line(language: str) -> str:
+    """One line on what is kept, for how long, how to erase it, and the clinic's privacy notice if set."""
+    line = messages.text("privacy_line", language, days=str(get_settings().console.retention_days))
+    notice = get_clinic().privacy_notice_url
+    return f"{line} {messages.text('privacy_notice', language, url=notice)}" if notice else line
+
+
+def greeting(language: str) -> str:
+    """The greeting: who the assistant is, then the privacy line."""
+    return f"{messages.text('greet', language, clinic=clinic_name())}\n{privacy_line(language)}"
+
+
 class ActionGreet(Action):
     """Greets, says what the assistant answers, and gives the disclaimer."""
 
@@ -55,7 +69,7 @@ class ActionGreet(Action):
     ) -> List[Dict[str, Any]]:
         """Sends the greeting, the disclaimer and the starter topics."""
         language = conversation_language(tracker)
-        dispatcher.utter_message(text=messages.text("greet", language, clinic=clinic_name()))
+        dispatcher.utter_message(text=greeting(language))
         dispatcher.utter_message(
             text=f"{messages.text('disclaimer', language)} {messages.text('ask_topic', language)}",
             buttons=topic_buttons(STARTER_TOPICS, language),

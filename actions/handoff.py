@@ -48,17 +48,25 @@ def clinic_open(now: float) -> bool:
     return hours is None or hours.is_open(datetime.fromtimestamp(now, timezone.utc))
 
 
+def queue_engine() -> Any:
+    """The tracker database, where the queue lives (opened only when a live channel asks)."""
+    return engine_for(get_settings().core.tracker_db_url)
+
+
+async def someone_can_answer(channel: str, now: float) -> bool:
+    """Whether a person could reply on ``channel`` now: a live channel, open hours, someone available."""
+    if channel not in LIVE_CHANNELS or not clinic_open(now):
+        return False
+    presence_seconds = get_settings().handoff.presence_seconds
+    return await asyncio.to_thread(queue.available_staff, queue_engine(), now, presence_seconds) > 0
+
+
 class ActionContactHuman(Action):
     """Puts the patient in the queue for a person, or says plainly when and how to reach the clinic."""
 
     def name(self) -> str:
         """Returns the action's name."""
         return ActionName.CONTACT_HUMAN
-
-    @staticmethod
-    def engine() -> Any:
-        """The tracker database, where the queue lives (opened only when a live channel asks)."""
-        return engine_for(get_settings().core.tracker_db_url)
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
@@ -68,17 +76,12 @@ class ActionContactHuman(Action):
         channel = tracker.get_latest_input_channel() or ""
         settings = get_settings()
         now = time.time()
-        someone = channel in LIVE_CHANNELS and clinic_open(now)
-        if someone:
-            available = await asyncio.to_thread(
-                queue.available_staff, self.engine(), now, settings.handoff.presence_seconds
-            )
-            someone = available > 0
+        someone = await someone_can_answer(channel, now)
         events: List[Dict[str, Any]] = [SlotSet(SlotName.LANGUAGE, language)]
         if someone or channel in WHATSAPP_CHANNELS:
             _, place = await asyncio.to_thread(
                 queue.enqueue,
-                self.engine(),
+                queue_engine(),
                 tracker.sender_id,
                 channel,
                 language,

@@ -241,12 +241,14 @@ async def last_turn(agent: Any, conversation: str) -> LastTurn:
     if tracker is None:
         return LastTurn([], None)
     language = tracker.get_slot(SlotName.LANGUAGE)
+    offered: List[Button] = []
     for event in reversed(tracker.events):
         if isinstance(event, UserUttered):
             break
         if isinstance(event, BotUttered) and event.data.get("buttons"):
-            return LastTurn(list(event.data["buttons"]), language)
-    return LastTurn([], language)
+            # A turn may offer buttons in several messages (the next topics, then "was this helpful?").
+            offered = list(event.data["buttons"]) + offered
+    return LastTurn(offered, language)
 
 
 class Outbox:

@@ -66,6 +66,8 @@ class Clinic(BaseModel):
     hours: Optional[str] = None
     booking_url: Optional[str] = None
     article_url: Optional[str] = None
+    # The clinic's privacy notice (PDPA), linked from the greeting; left out when unset.
+    privacy_notice_url: Optional[str] = None
 
     class Config:
         """Read once, never changed."""

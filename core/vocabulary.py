@@ -25,6 +25,10 @@ class IntentName:
     BOOK_APPOINTMENT = "book_appointment"
     CONTACT_HUMAN = "contact_human"
     TELL_ME_MORE = "tell_me_more"
+    RATE_HELPFUL = "rate_helpful"
+    RATE_NOT_HELPFUL = "rate_not_helpful"
+    ERASE_CONVERSATION = "erase_conversation"
+    ERASE_CONFIRMED = "erase_confirmed"
     # Set by Rasa's FallbackClassifier; not in the domain.
     NLU_FALLBACK = "nlu_fallback"
 
@@ -40,6 +44,15 @@ class ActionName:
     CANNOT_ANSWER = "action_cannot_answer"
     EMERGENCY = "action_emergency"
     CONTACT_HUMAN = "action_contact_human"
+    RATE_ANSWER = "action_rate_answer"
+    CONFIRM_ERASURE = "action_confirm_erasure"
+    ERASE_CONVERSATION = "action_erase_conversation"
+
+
+class EntityName:
+    """Entities the code reads by name."""
+
+    RATED_TOPIC = "rated_topic"
 
 
 class SlotName:

@@ -6,7 +6,8 @@ fails), :mod:`rasa_server.admission` (a bounded number of messages in handling a
 :mod:`core.http_guard` (malformed HTTP framing refused with 400) and
 :func:`rasa_server.tracker_store.install` (a database failure fails the message instead of
 Rasa silently answering from an empty, unsaved conversation) and
-:mod:`rasa_server.paused_conversations` (the emergency reply while a person has the conversation).
+:mod:`rasa_server.paused_conversations` (the emergency reply while a person has the conversation)
+and :mod:`rasa_server.erasure` (a conversation erased at the patient's request).
 :func:`tooling.launcher.rasa_server` starts the server this way.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from core import http_guard
 from core.settings import get_settings
-from rasa_server import action_server_calls, admission, paused_conversations, tracker_store
+from rasa_server import action_server_calls, admission, erasure, paused_conversations, tracker_store
 
 
 def main() -> None:
@@ -25,6 +26,7 @@ def main() -> None:
         http_guard.install()
         tracker_store.install()
         paused_conversations.install()
+        erasure.install()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -43,13 +43,18 @@ def test_quotes_every_section_whole_under_its_heading_and_sets_topic(
 def test_overviews_offer_their_subtopics_as_buttons(topic_id: str, knowledge: KnowledgeBase) -> None:
     messages, _ = run(ActionAnswerTopic(), make_tracker(topic_id))
     payloads = [button["payload"] for message in messages for button in message["buttons"]]
-    assert payloads == [f"/{sub}" for sub in knowledge.topics[topic_id].subtopics]
+    rating = [
+        f'/rate_helpful{{"rated_topic": "{topic_id}"}}',
+        f'/rate_not_helpful{{"rated_topic": "{topic_id}"}}',
+    ]
+    assert payloads == [f"/{sub}" for sub in knowledge.topics[topic_id].subtopics] + rating
 
 
 def test_other_topics_offer_their_related_topics(knowledge: KnowledgeBase) -> None:
     messages, _ = run(ActionAnswerTopic(), make_tracker("atrophy_symptoms"))
     titles = [button["title"] for message in messages for button in message["buttons"]]
-    assert titles == [knowledge.topics[t].title("en") for t in knowledge.topics["atrophy_symptoms"].related]
+    related = [knowledge.topics[t].title("en") for t in knowledge.topics["atrophy_symptoms"].related]
+    assert titles == [*related, "👍 Helpful", "👎 Not helpful"]  # then "was this helpful?"
     assert "Treatments" in titles
 
 

@@ -9,7 +9,9 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import conversation, handoff
+from core import messages
 from core.clinic import get_clinic
+from core.settings import get_settings
 from tests.actions.conftest import make_tracker
 
 
@@ -62,3 +64,21 @@ def test_every_reply_action_has_a_message_and_a_unique_name() -> None:
     assert len(names) == len(conversation.ReplyAction.__subclasses__())
     for cls in conversation.ReplyAction.__subclasses__():
         assert run(cls())[0]["text"].strip()
+
+
+def test_the_greeting_says_how_long_it_is_kept_and_links_the_privacy_notice_when_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    line = messages.text("privacy_line", "en", days="180")
+    assert conversation.greeting("en").endswith(f"\n{line}")  # one line, no link while none is set
+    monkeypatch.setenv("CLINIC_PRIVACY_NOTICE_URL", "https://clinic.example/privacy")
+    monkeypatch.setenv("RETENTION_DAYS", "90")
+    get_settings.cache_clear()
+    get_clinic.cache_clear()
+    try:
+        kept = messages.text("privacy_line", "ms", days="90")
+        notice = messages.text("privacy_notice", "ms", url="https://clinic.example/privacy")
+        assert conversation.greeting("ms").endswith(f"\n{kept} {notice}")
+    finally:
+        get_settings.cache_clear()
+        get_clinic.cache_clear()

@@ -16,6 +16,7 @@ import requests
 import socketio
 import websockets
 
+from actions.conversation import greeting
 from channels.web_sessions import (
     WEB_SENDER_PREFIX,
     is_issued_token,
@@ -24,7 +25,6 @@ from channels.web_sessions import (
     stored_sender,
 )
 from core import messages
-from core.clinic import get_clinic
 from core.message_rules import clean_sender
 from core.settings import Settings, WebChatSettings, get_settings
 from tests.conftest import close_polling_client
@@ -79,7 +79,7 @@ def has_buttons(message: Message) -> bool:
 
 
 def is_greeting(message: Message, language: str = "en") -> bool:
-    return message.get("text") == messages.text("greet", language, clinic=get_clinic().name)
+    return message.get("text") == greeting(language)
 
 
 def settle(chat: Chat, token: str) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import itertools
+import sqlite3
+import time
 import uuid
 from typing import Dict, List, Optional
 
@@ -184,3 +186,37 @@ def test_unconfigured_twilio_answers_503(bot: RunningBot) -> None:
     assert response.status_code == 503
     assert "not configured" in response.text
     assert requests.get(f"{bot.rasa_url}/webhooks/twilio/", timeout=10).status_code == 503
+
+
+def test_a_numbered_rating_is_thanked_and_erasure_on_whatsapp_leaves_nothing(
+    whatsapp_bot: WhatsAppBot,
+) -> None:
+    number = new_number()
+    sender = hashed_sender(number)
+    topic = get_knowledge().topics["reversibility"]
+    send(whatsapp_bot, number, QUESTIONS["reversibility"])
+    first = whatsapp_bot.provider.wait_for(number, lambda got: answered(topic, got))
+    options = "\n".join(delivery.text for delivery in first)
+    helpful = len(topic.related) + 1  # the next topics are numbered first, then the ratings
+    assert f"{helpful}. {messages.text('rate_helpful', 'en')}" in options
+    send(whatsapp_bot, number, str(helpful))
+    thanked = messages.text("rated_helpful", "en")
+    rated = whatsapp_bot.provider.wait_for(number, lambda got: any(d.text == thanked for d in got))
+
+    send(whatsapp_bot, number, "please delete my conversation")
+    confirm = messages.text("erase_confirm", "en")
+    asked = whatsapp_bot.provider.wait_for(
+        number, lambda got: any(confirm in d.text for d in got[len(rated) :])
+    )
+    send(whatsapp_bot, number, "1")  # "Yes, delete it"
+    erased = messages.text("erased", "en")
+    whatsapp_bot.provider.wait_for(number, lambda got: any(d.text == erased for d in got[len(asked) :]))
+    deadline = time.monotonic() + 30
+    while sender in whatsapp_bot.stored_senders():
+        assert time.monotonic() < deadline, "the conversation is still stored"
+        time.sleep(0.2)
+    with sqlite3.connect(whatsapp_bot.bot.tracker_db) as connection:
+        addresses = connection.execute(
+            "SELECT COUNT(*) FROM handoff_reply_addresses WHERE sender_id = ?", (sender,)
+        ).fetchone()[0]
+    assert addresses == 0

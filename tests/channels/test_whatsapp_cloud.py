@@ -7,6 +7,8 @@ import hashlib
 import hmac
 import itertools
 import json
+import sqlite3
+import time
 import uuid
 from typing import Any, Dict, List, Optional
 
@@ -14,8 +16,8 @@ import pytest
 import requests
 import yaml
 
+from actions.conversation import greeting
 from core import messages
-from core.clinic import get_clinic
 from core.knowledge import Topic, get_knowledge
 from core.settings import PROJECT_ROOT, get_settings
 from tests.channels.conftest import WhatsAppBot, hashed_sender
@@ -92,7 +94,8 @@ def interactive(deliveries: List[Delivery]) -> List[Dict[str, Any]]:
 
 def quoted(topic: Topic, deliveries: List[Delivery]) -> bool:
     texts = "\n\n".join(delivery.text for delivery in deliveries)
-    return all(section.text in texts for section in topic.sections) and bool(interactive(deliveries))
+    # The next topics, then "was this helpful?": two interactive messages end an answer.
+    return all(section.text in texts for section in topic.sections) and len(interactive(deliveries)) >= 2
 
 
 def titles(topic_ids: List[str] | tuple) -> List[str]:
@@ -124,11 +127,16 @@ def test_topic_question_gets_the_verbatim_quote_and_reply_buttons(whatsapp_bot: 
     quote = "\n\n".join(delivery.text for delivery in received)
     for section in topic.sections:
         assert quote.index(section.heading) < quote.index(section.text)
-    [buttons] = interactive(received)
-    assert buttons["type"] == "button"
+    buttons, rating = interactive(received)
+    assert buttons["type"] == "button" and rating["type"] == "button"
     offered = [button["reply"] for button in buttons["action"]["buttons"]]
     assert [choice["title"] for choice in offered] == titles(topic.related)
     assert [choice["id"] for choice in offered] == [f"/{topic_id}" for topic_id in topic.related]
+    assert rating["body"]["text"] == messages.text("rate_question", "en")
+    assert [button["reply"]["id"] for button in rating["action"]["buttons"]] == [
+        '/rate_helpful{"rated_topic": "reversibility"}',
+        '/rate_not_helpful{"rated_topic": "reversibility"}',
+    ]
     for delivery in received:
         assert delivery.path == f"/{SECRETS['WHATSAPP_PHONE_NUMBER_ID']}/messages"
         assert delivery.headers["Authorization"] == f"Bearer {SECRETS['WHATSAPP_ACCESS_TOKEN']}"
@@ -141,7 +149,7 @@ def test_an_overview_offers_its_subtopics_as_a_list(whatsapp_bot: WhatsAppBot) -
     topic = get_knowledge().topics["atrophy_treatments"]
     send(whatsapp_bot, number, text(QUESTIONS["atrophy_treatments"]))
     received = whatsapp_bot.provider.wait_for(number, lambda got: quoted(topic, got))
-    [choices] = interactive(received)
+    choices, _ = interactive(received)
     assert choices["type"] == "list"
     rows = choices["action"]["sections"][0]["rows"]
     assert [row["id"] for row in rows] == [f"/{topic_id}" for topic_id in topic.subtopics]
@@ -152,7 +160,7 @@ def test_button_and_list_replies_choose_their_topic(whatsapp_bot: WhatsAppBot) -
     knowledge = get_knowledge()
     number = new_number()
     send(whatsapp_bot, number, text(QUESTIONS["reversibility"]))
-    first = whatsapp_bot.provider.wait_for(number, lambda got: bool(interactive(got)))
+    first = whatsapp_bot.provider.wait_for(number, lambda got: quoted(knowledge.topics["reversibility"], got))
 
     chosen = knowledge.topics[knowledge.topics["reversibility"].related[0]]
     send(whatsapp_bot, number, reply("button_reply", f"/{chosen.id}", chosen.title("en")))
@@ -179,7 +187,7 @@ def test_status_notifications_get_200_and_no_reply(whatsapp_bot: WhatsAppBot) ->
     # Then a real message: its greeting must be the first thing this number receives.
     send(whatsapp_bot, number, text("hello"))
     received = whatsapp_bot.provider.wait_for(number, lambda got: bool(interactive(got)))
-    assert received[0].text == messages.text("greet", "en", clinic=get_clinic().name)
+    assert received[0].text == greeting("en")
     whatsapp_bot.wait_stored(hashed_sender(number))
 
 
@@ -281,3 +289,53 @@ def test_the_message_id_that_encodes_the_number_is_never_stored(whatsapp_bot: Wh
     stored = whatsapp_bot.stored_text()
     assert message_id not in stored and message_id[6:30] not in stored
     assert number not in stored
+
+
+def stored_user_intents(whatsapp_bot: WhatsAppBot, sender: str) -> List[Dict[str, Any]]:
+    with sqlite3.connect(whatsapp_bot.bot.tracker_db) as connection:
+        rows = connection.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", (sender,)
+        ).fetchall()
+    return [json.loads(data)["parse_data"] for (data,) in rows]
+
+
+def rate_an_answer(whatsapp_bot: WhatsAppBot, which: int) -> tuple[str, List[Delivery]]:
+    """Asks a topic question from a new number and clicks rating button ``which``; returns the number."""
+    number = new_number()
+    topic = get_knowledge().topics["reversibility"]
+    send(whatsapp_bot, number, text(QUESTIONS["reversibility"]))
+    answer = whatsapp_bot.provider.wait_for(number, lambda got: quoted(topic, got))
+    _, rating = interactive(answer)
+    button = rating["action"]["buttons"][which]["reply"]
+    send(whatsapp_bot, number, reply("button_reply", button["id"], button["title"]))
+    return number, answer
+
+
+def test_a_rating_button_is_stored_with_the_topic_it_rates_and_not_helpful_offers_alternatives(
+    whatsapp_bot: WhatsAppBot,
+) -> None:
+    pleased, _ = rate_an_answer(whatsapp_bot, 0)
+    thanked = messages.text("rated_helpful", "en")
+    whatsapp_bot.provider.wait_for(pleased, lambda got: any(d.text == thanked for d in got))
+    displeased, answer = rate_an_answer(whatsapp_bot, 1)
+    sorry = messages.text("rated_not_helpful", "en")
+    alternatives = whatsapp_bot.provider.wait_for(
+        displeased, lambda got: any(sorry in str(d.json) for d in got[len(answer) :])
+    )
+    offered = interactive(alternatives)[-1]
+    assert offered["body"]["text"] == sorry
+    for number, expected in ((pleased, "rate_helpful"), (displeased, "rate_not_helpful")):
+        deadline = time.monotonic() + 30  # the turn is saved just after its reply went out
+        while (ratings := stored_ratings(whatsapp_bot, hashed_sender(number))) != [
+            (expected, ["reversibility"])
+        ]:
+            assert time.monotonic() < deadline, ratings
+            time.sleep(0.2)
+
+
+def stored_ratings(whatsapp_bot: WhatsAppBot, sender: str) -> List[Any]:
+    return [
+        (parse["intent"]["name"], [entity["value"] for entity in parse["entities"]])
+        for parse in stored_user_intents(whatsapp_bot, sender)
+        if parse["intent"]["name"].startswith("rate_")
+    ]

@@ -9,10 +9,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from actions.conversation import greeting
 from channels.socketio import engineio_buffer_bytes, rejection_text
 from channels.web_sessions import is_issued_token
-from core import messages
-from core.clinic import get_clinic
 from core.settings import get_settings
 from tests.channels.test_socketio import Chat, Message
 from tests.hostile import corpus
@@ -43,7 +42,7 @@ def chat(bot: RunningBot) -> Iterator[Chat]:
     client.close()
 
 
-GREETINGS = {messages.text("greet", language, clinic=get_clinic().name) for language in ("en", "ms")}
+GREETINGS = {greeting(language) for language in ("en", "ms")}
 
 
 def is_greeting(message: Message) -> bool:
