@@ -8,20 +8,28 @@ import time
 
 import waitress  # type: ignore[import-untyped]
 
-from console import accounts
+from console import accounts, unanswered
 from console.app import create_app
 from console.context import context
 from console.indexer import Indexer
 from core.settings import get_settings
 
 INDEX_INTERVAL_SECONDS = 2.0
+# How long one pass may spend computing sentence vectors before indexing again.
+VECTOR_SECONDS = 5.0
 
 
 def _index_forever(indexer: Indexer) -> None:
-    """Indexes new conversations in the background, so pages rarely wait for it."""
+    """Indexes new conversations in the background, so pages rarely wait for it.
+
+    Then reads the new unanswered questions with the sentence model, so the "Questions
+    we could not answer" page groups them without running the model itself.
+    """
     while True:
         try:
             done = indexer.catch_up(budget=20.0)
+            if done and unanswered.prepare(indexer.engine, budget=VECTOR_SECONDS):
+                done = False
         except Exception as error:  # a database hiccup must not end the thread
             print(f"Console indexer: {type(error).__name__}; retrying.", flush=True)
             done = True

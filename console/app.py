@@ -19,7 +19,7 @@ from console.indexer import Indexer
 from console.schema import ensure_schema
 from console.template_helpers import register_helpers
 from console.throttle import LoginThrottle
-from console.views import admin, auth, conversations, dashboard, live, review
+from console.views import admin, auth, conversations, dashboard, live, review, summary, unanswered
 from console.views.auth import SessionUser
 from core.database import make_engine
 from core.key_files import generated_key
@@ -142,6 +142,8 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
         conversations.blueprint,
         dashboard.blueprint,
         review.blueprint,
+        unanswered.blueprint,
+        summary.blueprint,
         live.blueprint,
         admin.blueprint,
     ):

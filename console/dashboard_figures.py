@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from console import charts
+from console.learning_figures import EVERYTHING, Scope
 from console.schema import conversations, messages
 from console.timeutil import days_between
 from core.knowledge import get_knowledge
@@ -74,12 +75,12 @@ def _per_day(rows: List[Tuple[date, int]], days: List[date]) -> List[int]:
     return [found.get(day, 0) for day in days]
 
 
-def build(engine: Engine, first: date, last: date) -> Dashboard:
-    """Computes the dashboard for the days ``first`` to ``last`` (clinic time zone)."""
+def build(engine: Engine, first: date, last: date, scope: Scope = EVERYTHING) -> Dashboard:
+    """Computes the dashboard for the days ``first`` to ``last`` (clinic time zone) in ``scope``."""
     days = days_between(first, last)
     board = Dashboard(first=first, last=last)
-    in_range = [c.user_messages > 0, c.day >= first, c.day <= last]
-    messages_in_range = [m.day >= first, m.day <= last]
+    in_range = [c.user_messages > 0, c.day >= first, c.day <= last, *scope.conversation_conditions()]
+    messages_in_range = [m.day >= first, m.day <= last, *scope.message_conditions()]
     with engine.connect() as connection:
         per_day = connection.execute(
             sa.select(c.day, sa.func.count(), sa.func.sum(sa.case((c.emergency, 1), else_=0)))

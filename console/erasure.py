@@ -17,21 +17,25 @@ from console.schema import (
     conversations,
     ensure_schema,
     events,
+    message_vectors,
     messages,
+    ratings,
+    unanswered_marks,
 )
 from handoff.schema import reply_addresses
 from handoff.schema import requests as handoff_requests
 
 #: Tables keyed by the console's conversation id (rows derived from the conversation's events).
-_BY_CONVERSATION = (messages, conversation_topics)
+# A "not in the article" mark quotes one patient's (redacted) words: it goes with them.
+_BY_CONVERSATION = (messages, conversation_topics, ratings, message_vectors, unanswered_marks)
 
 
 def erase_sender(engine: Engine, sender_id: str) -> int:
     """Deletes every row of ``sender_id``'s conversations; returns how many events went.
 
     One transaction: the events, the console's index of them (conversations, messages,
-    topics, ratings), annotations made on them, requests for a person, and a WhatsApp
-    reply address.
+    topics, ratings, sentence vectors, "not in the article" marks quoting them),
+    annotations made on them, requests for a person, and a WhatsApp reply address.
     """
     ensure_schema(engine)
     with engine.begin() as connection:

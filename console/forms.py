@@ -65,3 +65,17 @@ class ChangePasswordForm(FlaskForm):
     confirm = PasswordField(
         "New password again", validators=[EqualTo("password", message="The passwords differ.")]
     )
+
+
+class GroupForm(FlaskForm):
+    """A group of unanswered questions of a period, by its key (mark or unmark it)."""
+
+    key = HiddenField(validators=[DataRequired(), Length(max=255)])
+    first = HiddenField(validators=[DataRequired(), Length(max=10)])
+    last = HiddenField(validators=[DataRequired(), Length(max=10)])
+
+
+class GroupLabelForm(GroupForm):
+    """Label every message of a group with one intent."""
+
+    intent = SelectField("Label as", choices=[], validate_choice=True)

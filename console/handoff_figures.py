@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from console import charts
+from console.learning_figures import EVERYTHING, Scope
 from console.timeutil import days_between
 from handoff.queue import EXPIRED, TIMED_OUT
 from handoff.schema import requests
@@ -85,14 +86,17 @@ def _day(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def build(engine: Engine, first: date, last: date) -> HandoffFigures:
-    """Computes the section for the days ``first`` to ``last`` (clinic time zone)."""
+def build(engine: Engine, first: date, last: date, scope: Scope = EVERYTHING) -> HandoffFigures:
+    """Computes the section for the days ``first`` to ``last`` (clinic time zone) in ``scope``."""
     r = requests.c
+    conditions = [r.day >= first, r.day <= last]
+    if scope.channel:
+        conditions.append(r.channel == scope.channel)
+    if scope.language:
+        conditions.append(r.language == scope.language)
     with engine.connect() as connection:
         rows = connection.execute(
-            sa.select(r.day, r.channel, r.state, r.requested_at, r.first_reply_at).where(
-                r.day >= first, r.day <= last
-            )
+            sa.select(r.day, r.channel, r.state, r.requested_at, r.first_reply_at).where(*conditions)
         ).fetchall()
     total = ChannelFigures(ALL)
     by_channel: Dict[str, ChannelFigures] = {}

@@ -283,7 +283,7 @@ def sender_sessions(engine: Engine, sender_id: str, limit: int = 20) -> List[Tup
 
 
 def filter_options(engine: Engine) -> Mapping[str, List[str]]:
-    """Returns the channels and topics that occur, for the filter drop-downs."""
+    """Returns the channels, topics and languages that occur, for the filter drop-downs."""
     with engine.connect() as connection:
         channels = connection.execute(
             sa.select(c.channel).where(c.channel.isnot(None)).distinct().order_by(c.channel)
@@ -291,4 +291,7 @@ def filter_options(engine: Engine) -> Mapping[str, List[str]]:
         topics = connection.execute(
             sa.select(conversation_topics.c.topic).distinct().order_by(conversation_topics.c.topic)
         ).scalars()
-        return {"channels": list(channels), "topics": list(topics)}
+        languages = connection.execute(
+            sa.select(c.language).where(c.language.isnot(None)).distinct().order_by(c.language)
+        ).scalars()
+        return {"channels": list(channels), "topics": list(topics), "languages": list(languages)}

@@ -26,7 +26,10 @@ from console.schema import (
     ensure_schema,
     events,
     events_table_exists,
+    message_vectors,
     messages,
+    ratings,
+    unanswered_marks,
 )
 from core.database import make_engine
 from core.settings import get_settings
@@ -103,6 +106,14 @@ def purge(
                 detach_conversations(connection, ids)
                 deleted_events += connection.execute(sa.delete(events).where(sa.or_(*ranges))).rowcount or 0
                 connection.execute(sa.delete(messages).where(messages.c.conversation_id.in_(ids)))
+                for table in (ratings, message_vectors):
+                    connection.execute(sa.delete(table).where(table.c.conversation_id.in_(ids)))
+                # A "not in the article" mark stays on staff's list, unlinked like an annotation.
+                connection.execute(
+                    sa.update(unanswered_marks)
+                    .where(unanswered_marks.c.conversation_id.in_(ids))
+                    .values(conversation_id=None, event_id=None)
+                )
                 connection.execute(
                     sa.delete(conversation_topics).where(conversation_topics.c.conversation_id.in_(ids))
                 )

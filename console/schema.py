@@ -7,6 +7,8 @@ users, lockouts, annotations, audit log) lives in its own ``console_*`` tables, 
 
 from __future__ import annotations
 
+from typing import List
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -58,6 +60,8 @@ conversations = sa.Table(
     sa.Column("emergency", sa.Boolean, nullable=False, default=False),
     sa.Column("booking", sa.Boolean, nullable=False, default=False),
     sa.Column("human", sa.Boolean, nullable=False, default=False),
+    # The assistant said it could not answer (action_cannot_answer or action_out_of_scope).
+    sa.Column("cannot_answer", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
     sa.Index("console_ix_conversations_started", "started_at"),
     sa.Index("console_ix_conversations_last", "last_at"),
     sa.Index("console_ix_conversations_day", "day"),
@@ -91,6 +95,9 @@ messages = sa.Table(
     sa.Column("fallback", sa.Boolean, nullable=False, default=False),
     sa.Column("low_confidence", sa.Boolean, nullable=False, default=False),
     sa.Column("unanswered", sa.Boolean, nullable=False, default=False),
+    # What the assistant's reply to this message was (console.outcomes): a quote, a
+    # clarifying question, "cannot answer", a person, the emergency advice; NULL otherwise.
+    sa.Column("outcome", sa.String(16)),
     sa.Index("console_ix_messages_conversation", "conversation_id", "event_id"),
     sa.Index("console_ix_messages_day", "day"),
     sa.Index("console_ix_messages_topic", "topic"),
@@ -139,6 +146,52 @@ login_lockouts = sa.Table(
     sa.Column("locked_until", sa.Float),
 )
 
+# One row per rating of a quoted answer ("Helpful" / "Not helpful" under it); the key is
+# the Rasa event id of the rating. A rating is not a question: it is not in console_messages.
+ratings = sa.Table(
+    "console_ratings",
+    metadata,
+    sa.Column("event_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("conversation_id", sa.Integer, nullable=False),
+    sa.Column("timestamp", sa.Float, nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("topic", sa.String(64)),
+    sa.Column("helpful", sa.Boolean, nullable=False),
+    sa.Column("channel", sa.String(64)),
+    sa.Column("language", sa.String(8)),
+    # The patient message the rated answer answered (a console_messages event id), if found.
+    sa.Column("question_event_id", sa.Integer),
+    sa.Index("console_ix_ratings_day", "day"),
+    sa.Index("console_ix_ratings_conversation", "conversation_id", "event_id"),
+)
+
+# Sentence vectors of the patient messages the "Questions we could not answer" page groups.
+message_vectors = sa.Table(
+    "console_message_vectors",
+    metadata,
+    sa.Column("event_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("conversation_id", sa.Integer, nullable=False),
+    sa.Column("model", sa.String(32), nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=False),
+    sa.Index("console_ix_vectors_conversation", "conversation_id"),
+)
+
+# Groups of unanswered questions staff marked "not in the article": what to write next.
+# The key is the normalised text of the group's most central message (console.unanswered).
+unanswered_marks = sa.Table(
+    "console_unanswered_marks",
+    metadata,
+    sa.Column("group_key", sa.String(255), primary_key=True),
+    # That message's (redacted) text and where it was; unlinked when retention deletes it.
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("event_id", sa.Integer),
+    sa.Column("conversation_id", sa.Integer),
+    sa.Column("messages", sa.Integer, nullable=False),
+    sa.Column("marked_by", sa.String(64), nullable=False),
+    sa.Column("marked_at", sa.Float, nullable=False),
+    sa.Index("console_ix_marks_conversation", "conversation_id"),
+)
+
 # Small key-value state, e.g. how far the indexer has read ``events``.
 state = sa.Table(
     "console_state",
@@ -153,9 +206,47 @@ def events_table_exists(engine: Engine) -> bool:
     return sa.inspect(engine).has_table("events")
 
 
+# Set when ``outcome`` was added to an existing console_messages: the indexer then gives
+# the messages indexed before their outcomes (console.backfill).
+BACKFILL_KEY = "backfill_outcomes"
+
+
+def add_missing_columns(engine: Engine, table: sa.Table) -> List[str]:
+    """Adds the columns of ``table`` that an existing database lacks; returns their names.
+
+    Tables created by an older console keep their rows: each new column is added with
+    ``ALTER TABLE ... ADD COLUMN`` (its server default fills the existing rows).
+    """
+    added: List[str] = []
+    present = {column["name"] for column in sa.inspect(engine).get_columns(table.name)}
+    for column in table.columns:
+        if column.name in present:
+            continue
+        ddl = f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type.compile(engine.dialect)}"
+        if column.server_default is not None:
+            default = column.server_default.arg  # type: ignore[attr-defined]
+            ddl += f" DEFAULT {default.compile(dialect=engine.dialect)} NOT NULL"
+        try:
+            with engine.begin() as connection:
+                connection.execute(sa.text(ddl))
+        except sa.exc.DBAPIError:
+            # Another process added it first.
+            if column.name not in {item["name"] for item in sa.inspect(engine).get_columns(table.name)}:
+                raise
+            continue
+        added.append(column.name)
+    return added
+
+
 def ensure_schema(engine: Engine) -> None:
-    """Creates the console's tables, and its index on ``events`` once that table exists."""
+    """Creates the console's tables (adding columns new since), and its index on ``events``."""
+    existing = {table for table in (conversations, messages) if sa.inspect(engine).has_table(table.name)}
     metadata.create_all(engine, checkfirst=True)
+    for table in existing:
+        if "outcome" in add_missing_columns(engine, table):
+            with engine.begin() as connection:
+                connection.execute(sa.delete(state).where(state.c.key == BACKFILL_KEY))
+                connection.execute(sa.insert(state).values(key=BACKFILL_KEY, value="pending"))
     audit_metadata.create_all(engine, checkfirst=True)
     handoff_schema.ensure_schema(engine)
     if events_table_exists(engine):

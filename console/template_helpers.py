@@ -52,6 +52,11 @@ def language_label(language: Optional[str]) -> str:
     return LANGUAGE_LABELS.get(language or "", language or "unknown")
 
 
+def count(value: Optional[int]) -> str:
+    """Formats a count with thousands separators, e.g. ``1,234``."""
+    return f"{int(value or 0):,}"
+
+
 def url_with(endpoint: str, args: Dict[str, Any], **changes: Any) -> str:
     """Returns ``endpoint``'s URL with the query ``args`` plus ``changes``."""
     merged = dict(args)
@@ -71,6 +76,8 @@ def register_helpers(app: Flask) -> None:
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["channel"] = channel_label
     app.jinja_env.filters["duration"] = format_duration
+    app.jinja_env.filters["language"] = language_label
+    app.jinja_env.filters["count"] = count
     app.jinja_env.globals.update(
         flag_labels=FLAG_LABELS,
         url_with=url_with,

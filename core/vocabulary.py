@@ -42,6 +42,7 @@ class ActionName:
     TELL_ME_MORE = "action_tell_me_more"
     CLARIFY = "action_clarify"
     CANNOT_ANSWER = "action_cannot_answer"
+    OUT_OF_SCOPE = "action_out_of_scope"
     EMERGENCY = "action_emergency"
     CONTACT_HUMAN = "action_contact_human"
     RATE_ANSWER = "action_rate_answer"

@@ -5,9 +5,12 @@
 Every event is one of Rasa's own event classes (UserUttered, BotUttered, ActionExecuted,
 SlotSet, SessionStarted, ...), serialised and stored exactly as Rasa's SQLTrackerStore
 stores it (the table is created by that store). The assistant's replies come from running
-the project's real actions. Patient messages are the paraphrases of data/nlu plus questions
-the assistant cannot answer; button clicks send the offered payloads. Conversations are
-spread over the last ``--days`` days, in clinic hours (Kuala Lumpur time).
+the project's real actions (requests for a person and ratings, whose actions reach the
+handoff queue, get their replies from core/messages.yml). Patient messages are the
+paraphrases of data/nlu plus questions the assistant cannot answer, worded in many ways;
+button clicks send the offered payloads, and about a third of quoted answers are rated
+"Helpful" or "Not helpful" (after which some patients pick "None of these"). Conversations
+are spread over the last ``--days`` days, in clinic hours (Kuala Lumpur time).
 """
 
 from __future__ import annotations
@@ -38,8 +41,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import answers, conversation, fallback
+from actions.common import topic_buttons
+from core import messages
 from core.knowledge import get_knowledge
 from core.settings import PROJECT_ROOT
+from core.vocabulary import ActionName, EntityName, IntentName
 from tooling.nlu_files import nlu_examples
 
 META = {"model_id": "generated", "assistant_id": "synapse-muscle-atrophy"}
@@ -67,6 +73,11 @@ UNANSWERABLE = [
     "asdf",
     "is massage same as physio",
 ]
+# How patients wrap the same question: the page that groups them must see past these.
+OPENINGS = ["", "", "", "hi, ", "hello doctor, ", "excuse me, ", "sorry to ask, ", "quick question: ", "doc "]
+CLOSINGS = ["", "", "?", "??", " please", " thanks", " thank you", ". urgent", " tq"]
+RATED_SHARE = 0.32
+HELPFUL_SHARE = 0.72
 # Emergencies, booking and handing over are rare but matter: the dashboard shows them.
 KINDS = [
     ("topic", 0.72),
@@ -151,13 +162,20 @@ class Generator:
             for name, share in zip(others, shares, strict=True)
         ]
 
-    def _say(self, session: Session, text: str, intent: str, confidence: float) -> None:
+    def _say(
+        self,
+        session: Session,
+        text: str,
+        intent: str,
+        confidence: float,
+        entities: Sequence[Dict[str, Any]] = (),
+    ) -> None:
         ranking = self._ranking(intent, confidence)
         if intent == "nlu_fallback":
             ranking = [ranking[0], *self._ranking(self.rng.choice(self.topics), 0.3)[:3]]
         parse_data = {
             "intent": {"name": intent, "confidence": confidence},
-            "entities": [],
+            "entities": list(entities),
             "text": text,
             "message_id": uuid.uuid4().hex,
             "metadata": {},
@@ -185,7 +203,10 @@ class Generator:
             session.sender_id, dict(session.slots), parse_data, [], False, None, {}, "action_listen"
         )
         dispatcher = CollectingDispatcher()
-        returned = self.loop.run_until_complete(self.actions[action_name].run(dispatcher, tracker, {}))
+        if action_name in self.actions:
+            returned = self.loop.run_until_complete(self.actions[action_name].run(dispatcher, tracker, {}))
+        else:
+            returned = self._scripted(dispatcher, action_name, intent, session)
         for message in dispatcher.messages:
             data = {"elements": None, "quick_replies": None, "buttons": message.get("buttons") or None}
             data.update({"attachment": None, "image": None, "custom": None})
@@ -204,7 +225,29 @@ class Generator:
             ActionExecuted("action_listen", "RulePolicy", 1.0, timestamp=self._tick(session), metadata=META)
         )
 
+    def _scripted(
+        self, dispatcher: CollectingDispatcher, action_name: str, intent: str, session: Session
+    ) -> List[Dict[str, Any]]:
+        """The replies of the actions that reach the handoff queue, without reaching it."""
+        language = session.slots.get("language") or "en"
+        if action_name == ActionName.CONTACT_HUMAN:
+            dispatcher.utter_message(text=messages.with_contact("handoff_unavailable", language))
+        elif intent == IntentName.RATE_HELPFUL:
+            dispatcher.utter_message(text=messages.text("rated_helpful", language))
+        else:
+            topic = get_knowledge().topic(session.slots.get("topic") or "")
+            buttons = topic_buttons(topic.related if topic else [], language)
+            buttons.append(
+                {"title": messages.text("none_of_these", language), "payload": fallback.NONE_OF_THESE_PAYLOAD}
+            )
+            dispatcher.utter_message(text=messages.text("rated_not_helpful", language), buttons=buttons)
+        return []
+
     def _action_for(self, intent: str, text: str) -> str:
+        if intent in (IntentName.RATE_HELPFUL, IntentName.RATE_NOT_HELPFUL):
+            return ActionName.RATE_ANSWER
+        if intent == IntentName.CONTACT_HUMAN:
+            return ActionName.CONTACT_HUMAN
         if intent in self.topics:
             return "action_answer_topic"
         if intent == "nlu_fallback":
@@ -216,12 +259,35 @@ class Generator:
     def _typed(self, intent: str) -> str:
         return self.rng.choice(self.examples.get(intent) or [intent.replace("_", " ")])
 
+    def _unanswerable(self) -> str:
+        rng = self.rng
+        text = UNANSWERABLE[min(int(rng.expovariate(0.25)), len(UNANSWERABLE) - 1)]
+        return f"{rng.choice(OPENINGS)}{text}{rng.choice(CLOSINGS)}"
+
+    def _rate(self, session: Session, helpful: bool) -> None:
+        """Clicks "Helpful" or "Not helpful" under the last answer; sometimes "None of these" next."""
+        topic = session.slots.get("topic")
+        intent = IntentName.RATE_HELPFUL if helpful else IntentName.RATE_NOT_HELPFUL
+        entity = {EntityName.RATED_TOPIC: topic}
+        payload = f"/{intent}{json.dumps(entity)}"
+        self._say(session, payload, intent, 1.0, [{"entity": EntityName.RATED_TOPIC, "value": topic}])
+        if not helpful and self.rng.random() < 0.4:
+            self._say(session, fallback.NONE_OF_THESE_PAYLOAD, "deny", 1.0)
+
+    def _answered(self, session: Session) -> None:
+        """After a quoted answer, a third of patients rate it."""
+        if session.slots.get("topic") and self.rng.random() < RATED_SHARE:
+            self._rate(session, self.rng.random() < HELPFUL_SHARE)
+
     def _click(self, session: Session) -> bool:
-        if not session.offered:
+        choices = [button for button in session.offered if not str(button["payload"]).startswith("/rate_")]
+        if not choices:
             return False
-        button = self.rng.choice(session.offered)
-        payload = str(button["payload"])
-        self._say(session, payload, payload.lstrip("/"), 1.0)
+        payload = str(self.rng.choice(choices)["payload"])
+        intent = payload.lstrip("/")
+        self._say(session, payload, intent, 1.0)
+        if intent in self.topics:
+            self._answered(session)
         return True
 
     def session(self, sender_id: str, channel: str, started_at: float) -> Session:
@@ -243,9 +309,9 @@ class Generator:
                 topic = weighted(rng, self.topic_weights)
                 confidence = rng.uniform(0.5, 0.62) if rng.random() < 0.07 else rng.betavariate(9, 1.2)
                 self._say(session, self._typed(topic), topic, max(confidence, 0.5))
+                self._answered(session)
             elif kind == "fallback":
-                text = UNANSWERABLE[min(int(rng.expovariate(0.25)), len(UNANSWERABLE) - 1)]
-                self._say(session, text, "nlu_fallback", rng.uniform(0.2, 0.49))
+                self._say(session, self._unanswerable(), "nlu_fallback", rng.uniform(0.2, 0.49))
                 choice = rng.random()
                 if choice < 0.45:
                     self._click(session)

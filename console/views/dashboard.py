@@ -1,50 +1,51 @@
-"""The dashboard page: activity, fallback rate, topics, emergencies, unanswered questions, handoffs."""
+"""The dashboard page: activity, fallback rate, topics, emergencies, handoffs, and what to learn."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Any, Optional
+from typing import Any
 
 from flask import Blueprint, flash, render_template, request
 from flask_login import login_required
 
 from console import dashboard_figures as figures
-from console import handoff_figures
+from console import handoff_figures, learning_figures
 from console.context import context
-from console.timeutil import today
+from console.periods import date_range
+from console.queries import clean_arg, filter_options
 from console.views.auth import audit_request
 
 blueprint = Blueprint("dashboard", __name__)
 DEFAULT_DAYS = 30
-MAX_DAYS = 366
 
 
-def _day(name: str) -> Optional[date]:
-    value = request.args.get(name, "").strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        flash(f"Ignored the {'start' if name == 'from' else 'end'} date: use YYYY-MM-DD.", "warning")
-        return None
+def scope_arg() -> learning_figures.Scope:
+    """The channel and language filters of the page's query arguments."""
+    return learning_figures.Scope(
+        channel=clean_arg(request.args.get("channel"), 64),
+        language=clean_arg(request.args.get("language"), 8),
+    )
 
 
 @blueprint.route("/dashboard")
 @login_required
 def dashboard() -> Any:
-    """Shows the figures for a date range, the last 30 days by default."""
-    last = _day("to") or today()
-    first = _day("from") or last - timedelta(days=DEFAULT_DAYS - 1)
-    if first > last:
-        first, last = last, first
-    if (last - first).days >= MAX_DAYS:
-        first = last - timedelta(days=MAX_DAYS - 1)
-        flash(f"Showing the last {MAX_DAYS} days of the range.", "info")
+    """Shows the figures for a date range (the last 30 days by default), one channel or language."""
+    first, last, problems = date_range(request.args, DEFAULT_DAYS)
+    for problem in problems:
+        flash(problem, "warning" if "Ignored" in problem else "info")
+    scope = scope_arg()
     engine = context().engine
-    board = figures.build(engine, first, last)
-    handoff = handoff_figures.build(engine, first, last)
-    audit_request("view_dashboard", detail=f"{first.isoformat()} to {last.isoformat()}")
+    board = figures.build(engine, first, last, scope)
+    handoff = handoff_figures.build(engine, first, last, scope)
+    learning = learning_figures.build(engine, first, last, scope)
+    scope_text = "".join(f"; {key}={value}" for key, value in scope.as_args().items())
+    audit_request("view_dashboard", detail=f"{first.isoformat()} to {last.isoformat()}{scope_text}")
     return render_template(
-        "dashboard.html", board=board, handoff=handoff, range_args={"from": first, "to": last}
+        "dashboard.html",
+        board=board,
+        handoff=handoff,
+        learning=learning,
+        scope=scope,
+        options=filter_options(engine),
+        range_args={"from": first, "to": last},
     )
