@@ -106,38 +106,15 @@ async def send_one(url: str, sender: str, text: str) -> List[dict]:
         return replies
 
 
-def test_interleaved_conversations_stay_whole_and_survive_a_replica(cluster: Cluster) -> None:
-    urls = cluster.urls()
-    questions = topic_questions()
-    asyncio.run(converse(urls, "cluster", range(BEFORE_KILL), {}))
-    asyncio.run(simultaneous_pairs(urls, "pair", 10))
-    asyncio.run(send_one(urls[0], "history", questions[0]))
-
-    cluster.replicas[0].stop()
-    asyncio.run(converse(urls, "cluster", range(BEFORE_KILL, BEFORE_KILL + AFTER_KILL), {2: 1, 3: 1}))
-    # The topic answered by the stopped replica is known to the survivor.
-    assert asyncio.run(send_one(urls[1], "history", "tell me more"))[0]["text"] == messages.text(
-        "tell_me_more", "en"
-    )
-
-    stored = events_of(cluster.database_url, "cluster-")
-    assert len(stored) == CONVERSATIONS
-    for number in range(CONVERSATIONS):
-        sender = f"cluster-{number}"
-        assert user_texts(stored[sender]) == conversation_script(number, BEFORE_KILL + AFTER_KILL, questions)
-        assert_turns_whole(sender, stored[sender])
-    pairs = events_of(cluster.database_url, "pair-")
-    assert len(pairs) == 10
-    for sender, events in pairs.items():
-        assert sorted(user_texts(events)) == sorted(questions[:2])
-        assert_turns_whole(sender, events)
-
-
 def test_a_staff_reply_sent_through_one_replica_reaches_a_web_patient_on_the_other(cluster: Cluster) -> None:
     """Staff and patient on different replicas.
 
     The reply crosses through Redis; the pause is shared through the tracker.
     """
+    for replica in cluster.replicas:  # both replicas: another test stops one
+        if not replica.running:
+            replica.start()
+            replica.wait_ready()
     engine = make_engine(cluster.database_url)
     ensure_schema(engine)
     patient_url, staff_url = cluster.urls()
@@ -173,3 +150,30 @@ def test_a_staff_reply_sent_through_one_replica_reaches_a_web_patient_on_the_oth
     finally:
         chat.close()
         engine.dispose()
+
+
+def test_interleaved_conversations_stay_whole_and_survive_a_replica(cluster: Cluster) -> None:
+    urls = cluster.urls()
+    questions = topic_questions()
+    asyncio.run(converse(urls, "cluster", range(BEFORE_KILL), {}))
+    asyncio.run(simultaneous_pairs(urls, "pair", 10))
+    asyncio.run(send_one(urls[0], "history", questions[0]))
+
+    cluster.replicas[0].stop()
+    asyncio.run(converse(urls, "cluster", range(BEFORE_KILL, BEFORE_KILL + AFTER_KILL), {2: 1, 3: 1}))
+    # The topic answered by the stopped replica is known to the survivor.
+    assert asyncio.run(send_one(urls[1], "history", "tell me more"))[0]["text"] == messages.text(
+        "tell_me_more", "en"
+    )
+
+    stored = events_of(cluster.database_url, "cluster-")
+    assert len(stored) == CONVERSATIONS
+    for number in range(CONVERSATIONS):
+        sender = f"cluster-{number}"
+        assert user_texts(stored[sender]) == conversation_script(number, BEFORE_KILL + AFTER_KILL, questions)
+        assert_turns_whole(sender, stored[sender])
+    pairs = events_of(cluster.database_url, "pair-")
+    assert len(pairs) == 10
+    for sender, events in pairs.items():
+        assert sorted(user_texts(events)) == sorted(questions[:2])
+        assert_turns_whole(sender, events)

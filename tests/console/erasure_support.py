@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any, List, Tuple
 
 import sqlalchemy as sa
@@ -64,3 +65,26 @@ def erasure_audits(engine: Engine) -> List[Tuple[str, str, str]]:
             sa.text("SELECT username, target, detail FROM console_audit_log WHERE action = 'erasure'")
         ).all()
     return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def erase_one_of_two(bot: RunningBot, engine: Engine, ask: str) -> None:
+    """Two patients; one erases through the chat: no row of any table keeps the sender or their
+    words, the other keeps every row, and the audit log says an erasure happened (not whose)."""
+    mine, other = f"erase-{uuid.uuid4().hex}", f"keep-{uuid.uuid4().hex}"
+    secret, kept = f"zx{uuid.uuid4().hex[:10]}", f"kq{uuid.uuid4().hex[:10]}"
+    say(bot, mine, f"my name is {secret} and my calf got thin after the cast")
+    say(bot, mine, "what is muscle atrophy?")
+    say(bot, other, f"I am {kept}, can muscle atrophy be reversed?")
+    wait_until(lambda: indexed(engine, mine) and indexed(engine, other))
+    other_rows = len(rows_mentioning(engine, other, kept))
+    audits_before = len(erasure_audits(engine))
+
+    erase_through_the_chat(bot, mine, ask, "/erase_confirmed", "en")
+    assert rows_mentioning(engine, mine, secret) == []
+    time.sleep(3)  # the console's indexer runs every 2 s: it must not bring anything back
+    assert rows_mentioning(engine, mine, secret) == []
+    assert len(rows_mentioning(engine, other, kept)) == other_rows
+    audits = erasure_audits(engine)
+    assert len(audits) == audits_before + 1 and audits[-1] == ("patient", "", "rest")
+    # Writing again starts a new, empty conversation.
+    assert "atrophy" in say(bot, mine, "what is muscle atrophy?").lower()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import uuid
 from pathlib import Path
 from typing import Iterator
 
@@ -16,14 +15,7 @@ from console.schema import ensure_schema
 from core.database import make_engine
 from tests.console import scenario as conversations
 from tests.console.conftest import ADMIN, Console, start_console
-from tests.console.erasure_support import (
-    erase_through_the_chat,
-    erasure_audits,
-    indexed,
-    rows_mentioning,
-    say,
-    wait_until,
-)
+from tests.console.erasure_support import erase_one_of_two
 from tests.console.test_console import INJECTIONS
 from tooling.postgres import PostgresService
 from tooling.running_bot import RunningBot, start_bot
@@ -107,14 +99,5 @@ def test_an_erased_conversation_leaves_no_row_in_postgresql_and_the_others_stay(
     pg_bot: RunningBot, pg_console: Console, pg_url: str
 ) -> None:
     engine = make_engine(pg_url)
-    mine, other = f"erase-{uuid.uuid4().hex}", f"keep-{uuid.uuid4().hex}"
-    secret = f"zx{uuid.uuid4().hex[:10]}"
-    say(pg_bot, mine, f"my name is {secret} and my calf got thin after the cast")
-    say(pg_bot, other, "can muscle atrophy be reversed?")
-    wait_until(lambda: indexed(engine, mine) and indexed(engine, other))
-    other_rows = len(rows_mentioning(engine, other))
-    erase_through_the_chat(pg_bot, mine, "delete my conversation", "/erase_confirmed", "en")
-    assert rows_mentioning(engine, mine, secret) == []
-    assert len(rows_mentioning(engine, other)) == other_rows
-    assert erasure_audits(engine)[-1] == ("patient", "", "rest")
+    erase_one_of_two(pg_bot, engine, "delete my conversation")
     engine.dispose()

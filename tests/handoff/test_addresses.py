@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
-from core.database import make_engine
 from handoff import addresses
-from handoff.schema import ensure_schema, reply_addresses
+from handoff.schema import reply_addresses
 
 KEY = "sender-hash-key-for-tests"
 NOW = 1_800_000_000.0
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Any:
-    engine = make_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
-    ensure_schema(engine)
-    return engine
 
 
 def test_the_number_is_stored_encrypted_and_read_back_with_the_key(engine: Any) -> None:

@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any, List
 
 import pytest
 
-from core.database import make_engine
 from handoff import queue
-from handoff.schema import ensure_schema
 
 KL = "Asia/Kuala_Lumpur"
 NOW = 1_800_000_000.0
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Any:
-    engine = make_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
-    ensure_schema(engine)
-    return engine
 
 
 def ask(engine: Any, sender: str, paused: bool = True, at: float = NOW) -> queue.HandoffRequest:

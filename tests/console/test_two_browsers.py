@@ -1,8 +1,9 @@
-"""A person steps in, in two real browsers: the patient's widget and a signed-in staff console.
+"""Two real browsers, the patient's widget and a signed-in staff console, on the live servers.
 
 The session's Rasa server, action server, demo page and console all run for real; the
-console reaches the Rasa server with the shared key, as under ``make run``. Writes the
-screenshots of the queue, a takeover and the widget to reports/.
+console reaches the Rasa server with the shared key, as under ``make run``. A person steps
+in (screenshots of the queue, a takeover and the widget go to reports/), and a patient's
+rating reaches the dashboard.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from core import messages
 from core.clinic import get_clinic
 from tests.browser import DESKTOP, browser  # noqa: F401
 from tests.console.conftest import STAFF, Console
@@ -27,6 +29,7 @@ ANSWER_MS = 60_000  # the assistant's own answers, on two shared cores
 
 @pytest.fixture(scope="module")
 def demo_url(bot: RunningBot) -> Iterator[str]:
+    """The demo page for this module only: tests/demo starts its own on the same port later."""
     service = start_demo_site(bot)
     try:
         yield f"http://127.0.0.1:{bot.demo_port}/"
@@ -98,3 +101,42 @@ def test_a_patient_asks_for_a_person_staff_take_over_reply_and_hand_back(
     ask(patient, "What is muscle atrophy?")
     expect(patient.locator(".sc-msg-user ~ .sc-replies")).to_be_visible(timeout=ANSWER_MS)
     expect(patient.locator(".sc-heading").last).to_be_visible()
+
+
+TOPIC = "muscle_atrophy_overview"
+
+
+def helpful_of(staff: Page, console: Console) -> int:
+    """The dashboard's "rated helpful" count of the topic (0 before its first answer)."""
+    staff.goto(f"{console.url}/dashboard")
+    row = staff.locator(f'#learning tr[data-topic="{TOPIC}"] [data-figure="topic_helpful"]')
+    return int(row.inner_text()) if row.count() else 0
+
+
+def test_a_helpful_click_in_the_widget_shows_on_the_dashboard(
+    browser: Browser,  # noqa: F811
+    staff: Page,
+    console: Console,
+    demo_url: str,
+) -> None:
+    before = helpful_of(staff, console)
+    context = browser.new_context(viewport={"width": 420, "height": 760})
+    patient = context.new_page()
+    try:
+        open_chat(patient, demo_url)
+        ask(patient, "what is muscle atrophy?")
+        helpful = patient.locator(".sc-reply", has_text=messages.text("rate_helpful", "en"))
+        expect(helpful).to_be_visible(timeout=ANSWER_MS)
+        expect(patient.locator(".sc-reply", has_text=messages.text("rate_not_helpful", "en"))).to_be_visible()
+        helpful.click()
+        expect(patient.locator(".sc-msg-bot p").last).to_have_text(
+            messages.text("rated_helpful", "en"), timeout=ANSWER_MS
+        )
+    finally:
+        context.close()
+    # The console indexes every 2 s; the dashboard counts the click under the topic it rated.
+    for _ in range(30):
+        if helpful_of(staff, console) == before + 1:
+            break
+        staff.wait_for_timeout(1000)
+    assert helpful_of(staff, console) == before + 1
