@@ -169,6 +169,15 @@ class StaffInput(InputChannel):
                 tracker.update(event)
             await agent.processor.save_tracker(tracker)
 
+    async def _channel(self, tracker: DialogueStateTracker) -> Optional[str]:
+        """The patient's channel, from their request while it is open.
+
+        A long takeover pushes the patient's last message out of the window of events the
+        tracker store loads (TRACKER_WINDOW_EVENTS), and with it the tracker's channel.
+        """
+        request = await asyncio.to_thread(queue.open_request, self.engine, tracker.sender_id)
+        return request.channel if request else tracker.get_latest_input_channel()
+
     async def _unreachable(self, channel: Optional[str], conversation: str) -> Optional[str]:
         """Why a message cannot reach the patient now, or None if it can."""
         if channel == WEB_CHANNEL and _web_chat:
@@ -212,7 +221,7 @@ class StaffInput(InputChannel):
         conversation = _text_field(body, "conversation")
         username, name = _text_field(body, "username", 64), _text_field(body, "staff_name", 128)
         tracker = await self._tracker(agent, conversation)
-        channel = tracker.get_latest_input_channel()
+        channel = await self._channel(tracker)
         reason = await self._unreachable(channel, conversation)
         if reason:
             raise Refused(409, reason)
@@ -234,7 +243,7 @@ class StaffInput(InputChannel):
         tracker = await self._tracker(agent, conversation)
         if not tracker.is_paused():
             raise Refused(409, "The assistant has this conversation: take it first.")
-        channel = tracker.get_latest_input_channel()
+        channel = await self._channel(tracker)
         reason = await self._unreachable(channel, conversation)
         if reason:
             raise Refused(409, reason)
@@ -251,10 +260,16 @@ class StaffInput(InputChannel):
         name = body.get("staff_name") if isinstance(body.get("staff_name"), str) else username
         tracker = await self._tracker(agent, conversation)
         text = messages.text("handoff_returned", _language(tracker), name=str(name)[:128])
-        await self._resume(agent, tracker, text, {"handoff": "returned", "staff_username": username})
+        marks = {"handoff": "returned", "staff_username": username}
+        await self._resume(agent, tracker, await self._channel(tracker), text, marks)
 
     async def _resume(
-        self, agent: Any, tracker: DialogueStateTracker, text: str, marks: Dict[str, Any]
+        self,
+        agent: Any,
+        tracker: DialogueStateTracker,
+        channel: Optional[str],
+        text: str,
+        marks: Dict[str, Any],
     ) -> None:
         conversation = tracker.sender_id
         events: List[Event] = [ConversationResumed()] if tracker.is_paused() else []
@@ -262,9 +277,7 @@ class StaffInput(InputChannel):
         # not after the messages it stored without answering.
         listen = ActionExecuted(ActionName.LISTEN)
         await self._write(agent, conversation, [*events, BotUttered(text, metadata=marks), listen])
-        await self._deliver(
-            tracker.get_latest_input_channel(), conversation, text, {"handoff": marks["handoff"]}
-        )
+        await self._deliver(channel, conversation, text, {"handoff": marks["handoff"]})
 
     async def _time_out_forever(self, app: Any) -> None:
         """Every few seconds, returns the requests nobody took to the assistant."""
@@ -294,5 +307,5 @@ class StaffInput(InputChannel):
             tracker = await agent.tracker_store.retrieve(request.sender_id)
             if tracker is not None:
                 text = messages.with_contact("handoff_timed_out", _language(tracker))
-                await self._resume(agent, tracker, text, {"handoff": "timed_out"})
+                await self._resume(agent, tracker, request.channel, text, {"handoff": "timed_out"})
         await asyncio.to_thread(addresses.forget_before, self.engine, now - addresses.WINDOW_SECONDS)

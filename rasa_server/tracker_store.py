@@ -5,7 +5,8 @@ sends all of it to the action server and featurizes all of it, so a message cost
 the longer the conversation (a WhatsApp thread can last months). Every reply of this
 assistant depends on the last few turns only, so this store loads the last
 ``TRACKER_WINDOW_EVENTS`` events, starting at a turn, behind a session start that
-carries the slot values set earlier. Everything is still stored: saving appends the
+carries the slot values set earlier (and a pause, while a person has the conversation).
+Everything is still stored: saving appends the
 new events exactly as Rasa does, and nothing is ever deleted.
 
 It also keeps the database connections healthy across a database restart (pre-ping)
@@ -33,6 +34,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
     AllSlotsReset,
+    ConversationPaused,
+    ConversationResumed,
     Event,
     Restarted,
     SessionStarted,
@@ -138,7 +141,24 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
             ActionExecuted(ACTION_SESSION_START_NAME, timestamp=timestamp).as_dict(),
             SessionStarted(timestamp=timestamp).as_dict(),
         ]
-        return start + [{**slot, "timestamp": timestamp} for slot in carried]
+        # A person's takeover outlasts the window (staff messages are events too): the
+        # conversation must stay paused, or the assistant would answer over the person.
+        restarted = in_session.filter(self.SQLEvent.type_name == Restarted.type_name).with_entities(
+            sa.func.max(self.SQLEvent.id)
+        )
+        last_switch = (
+            in_session.filter(
+                self.SQLEvent.type_name.in_([ConversationPaused.type_name, ConversationResumed.type_name]),
+                self.SQLEvent.id > (restarted.scalar() or 0),
+            )
+            .order_by(self.SQLEvent.id.desc())
+            .first()
+        )
+        paused = [ConversationPaused(timestamp=timestamp).as_dict()]
+        still_paused = last_switch is not None and last_switch.type_name == ConversationPaused.type_name
+        return (
+            start + [{**slot, "timestamp": timestamp} for slot in carried] + (paused if still_paused else [])
+        )
 
 
 def _from_first_turn(rows: List[Any]) -> List[Any]:

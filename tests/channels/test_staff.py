@@ -160,6 +160,29 @@ def test_a_web_patient_is_queued_taken_answered_by_staff_and_handed_back(
     assert "pause" in types and "resume" in types
 
 
+def test_a_long_takeover_keeps_reaching_the_patient(engine: Any, link: StaffLink, chat: Chat) -> None:
+    """More staff messages than the tracker store loads events (30): channel and pause still known."""
+    token = chat.join()
+    settle(chat, token)
+    sender = stored_id(token)
+    someone_available(engine)
+    ask_for_a_person(chat, token)
+    request = queue.open_request(engine, sender)
+    assert request is not None
+    queue.take(engine, request.id, "aisyah", "Aisyah", time.time())
+    link.take(sender, "aisyah", "Aisyah")
+    for number in range(40):
+        link.reply(sender, "aisyah", "Aisyah", f"Note {number} from the clinic")
+        assert chat.wait_for(lambda message: "staff" in message and "handoff" not in message)[-1]["text"] == (
+            f"Note {number} from the clinic"
+        )
+    chat.emit({"session_id": token, "message": "What is muscle atrophy?"})
+    nothing_arrives(chat)  # still paused, though the pause is older than the loaded window
+    link.hand_back(sender, "aisyah")
+    chat.wait_for(lambda message: message.get("handoff") == "returned")
+    queue.hand_back(engine, request.id, "aisyah", time.time())
+
+
 def test_a_red_flag_during_a_takeover_gets_999_at_once_and_raises_an_alert(
     engine: Any, link: StaffLink, chat: Chat
 ) -> None:

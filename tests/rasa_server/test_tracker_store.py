@@ -14,6 +14,8 @@ from rasa.shared.core.events import (
     ActionExecuted,
     AllSlotsReset,
     BotUttered,
+    ConversationPaused,
+    ConversationResumed,
     Event,
     SessionStarted,
     SlotSet,
@@ -122,6 +124,27 @@ def test_slot_reset_before_the_window_is_respected(domain: Domain, tmp_path: Pat
     loaded = asyncio.run(store.retrieve("reset"))
     assert loaded is not None
     assert loaded.get_slot("language") is None
+
+
+@pytest.mark.parametrize("resumed", [False, True])
+def test_a_pause_before_the_window_is_carried_until_resumed(
+    domain: Domain, tmp_path: Path, resumed: bool
+) -> None:
+    """A person's long takeover: the pause is older than the window, the conversation stays paused."""
+    path = tmp_path / "tracker.db"
+    store = make_store(domain, path, window=12)
+    tracker = converse(store, "paused", range(1))
+    tracker.update(ConversationPaused())
+    for number in range(20):
+        tracker.update(BotUttered(f"staff message {number}", metadata={"staff_username": "aisyah"}))
+    if resumed:
+        tracker.update(ConversationResumed())
+        for number in range(15):
+            tracker.update(BotUttered(f"later {number}"))
+    asyncio.run(store.save(tracker))
+    loaded = asyncio.run(store.retrieve("paused"))
+    assert loaded is not None and len(loaded.events) < 30
+    assert loaded.is_paused() is not resumed
 
 
 def test_short_conversation_is_loaded_as_rasa_loads_it(domain: Domain, tmp_path: Path) -> None:
