@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
@@ -33,8 +34,12 @@ def talk_to_person_button(language: str) -> Button:
     return {"title": messages.text("talk_to_person", language), "payload": f"/{IntentName.CONTACT_HUMAN}"}
 
 
+@lru_cache(maxsize=1)
 def opening_hours() -> Optional[OpeningHours]:
-    """The clinic's hours when ``hours`` is written per weekday; None (unknown) otherwise."""
+    """The clinic's hours when ``hours`` is written per weekday; None (unknown) otherwise.
+
+    Read once per process, like the clinic itself, not on every request for a person.
+    """
     try:
         return OpeningHours.parse(get_clinic().hours, get_settings().console.timezone)
     except ValueError as error:

@@ -38,7 +38,7 @@ from core.settings import Settings, get_settings
 from core.vocabulary import ActionName, SlotName
 from handoff import addresses, queue
 from handoff.schema import engine_for
-from handoff.staff_link import authorised
+from handoff.staff_link import api_key, authorised
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +99,8 @@ class StaffInput(InputChannel):
     def __init__(self, settings: Settings) -> None:
         """Prepares the WhatsApp providers that are configured, to write to their patients."""
         self.settings = settings
+        # Read once: a key too short stops the server at start-up, not every staff message.
+        self.key = api_key(settings)
         self.providers: Dict[str, WhatsAppProvider] = {}
         self.outboxes: Dict[str, Outbox] = {}
         for channel, provider in (("twilio", TwilioProvider), ("whatsapp", MetaProvider)):
@@ -119,7 +121,7 @@ class StaffInput(InputChannel):
         async def guarded(
             request: Request, action: Callable[[Any, Dict[str, Any]], Awaitable[None]]
         ) -> HTTPResponse:
-            if not authorised(request.headers.get("Authorization", ""), self.settings):
+            if not authorised(request.headers.get("Authorization", ""), self.key):
                 return response.json({"error": "Not authorised."}, status=401)
             body = request.json if request.body else None
             if not isinstance(body, dict):

@@ -51,7 +51,6 @@ def record_audit(
     engine: Engine, username: str, action: str, target: str = "", detail: str = "", remote_addr: str = ""
 ) -> None:
     """Appends one audit entry; texts are cut to their column sizes."""
-    audit_metadata.create_all(engine, checkfirst=True)
     with engine.begin() as connection:
         connection.execute(
             sa.insert(audit_log).values(

@@ -7,7 +7,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from core.database import make_engine
+from core.database import audit_metadata, make_engine
 
 metadata = sa.MetaData()
 
@@ -67,7 +67,12 @@ def ensure_schema(engine: Engine) -> None:
 
 @lru_cache(maxsize=4)
 def engine_for(url: str) -> Engine:
-    """Returns one engine per database for this process, its handoff tables created."""
+    """Returns one engine per database for this process, its handoff tables and audit log created.
+
+    The assistant's processes audit through it too (time-outs, erasures), so the audit log
+    is created here once rather than on every entry.
+    """
     engine = make_engine(url)
     ensure_schema(engine)
+    audit_metadata.create_all(engine, checkfirst=True)
     return engine

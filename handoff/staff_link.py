@@ -38,10 +38,10 @@ def api_key(settings: Settings) -> str:
     return generated_key(settings.handoff.key_file)
 
 
-def authorised(header: str, settings: Settings) -> bool:
-    """Whether an ``Authorization`` header carries the shared key."""
+def authorised(header: str, key: str) -> bool:
+    """Whether an ``Authorization`` header carries the shared ``key``."""
     scheme, _, token = header.partition(" ")
-    return scheme == "Bearer" and secrets.compare_digest(token.encode(), api_key(settings).encode())
+    return scheme == "Bearer" and secrets.compare_digest(token.encode(), key.encode())
 
 
 @dataclass(frozen=True)

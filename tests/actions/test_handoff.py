@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import ActionContactHuman
+from actions.handoff import ActionContactHuman, opening_hours
 from core import messages
 from core.clinic import get_clinic
 from core.database import make_engine
@@ -37,12 +37,14 @@ def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     engine.dispose()
     get_settings.cache_clear()
     get_clinic.cache_clear()
+    opening_hours.cache_clear()
 
 
 def with_hours(monkeypatch: pytest.MonkeyPatch, hours: str) -> None:
     monkeypatch.setenv("CLINIC_HOURS", hours)
     get_settings.cache_clear()
     get_clinic.cache_clear()
+    opening_hours.cache_clear()
 
 
 def ask(channel: str, sender: str = "patient") -> tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:

@@ -112,6 +112,21 @@ def ask_for_a_person(chat: Chat, token: str) -> Dict[str, Any]:
     return chat.wait_for(lambda message: bool(message.get("text")))[-1]
 
 
+def taken_over(engine: Any, link: StaffLink, chat: Chat) -> tuple[str, str, queue.HandoffRequest]:
+    """A new web patient asks for a person and Aisyah takes the conversation."""
+    token = chat.join()
+    settle(chat, token)
+    sender = stored_id(token)
+    someone_available(engine)
+    ask_for_a_person(chat, token)
+    request = queue.open_request(engine, sender)
+    assert request is not None
+    queue.take(engine, request.id, "aisyah", "Aisyah", time.time())
+    link.take(sender, "aisyah", "Aisyah")
+    chat.wait_for(lambda message: message.get("handoff") == "taken")
+    return token, sender, request
+
+
 def test_a_web_patient_is_queued_taken_answered_by_staff_and_handed_back(
     staff_bot: RunningBot, engine: Any, link: StaffLink, chat: Chat
 ) -> None:
@@ -162,15 +177,7 @@ def test_a_web_patient_is_queued_taken_answered_by_staff_and_handed_back(
 
 def test_a_long_takeover_keeps_reaching_the_patient(engine: Any, link: StaffLink, chat: Chat) -> None:
     """More staff messages than the tracker store loads events (30): channel and pause still known."""
-    token = chat.join()
-    settle(chat, token)
-    sender = stored_id(token)
-    someone_available(engine)
-    ask_for_a_person(chat, token)
-    request = queue.open_request(engine, sender)
-    assert request is not None
-    queue.take(engine, request.id, "aisyah", "Aisyah", time.time())
-    link.take(sender, "aisyah", "Aisyah")
+    token, sender, request = taken_over(engine, link, chat)
     for number in range(40):
         link.reply(sender, "aisyah", "Aisyah", f"Note {number} from the clinic")
         assert chat.wait_for(lambda message: "staff" in message and "handoff" not in message)[-1]["text"] == (
@@ -186,17 +193,7 @@ def test_a_long_takeover_keeps_reaching_the_patient(engine: Any, link: StaffLink
 def test_a_red_flag_during_a_takeover_gets_999_at_once_and_raises_an_alert(
     engine: Any, link: StaffLink, chat: Chat
 ) -> None:
-    token = chat.join()
-    settle(chat, token)
-    sender = stored_id(token)
-    someone_available(engine)
-    ask_for_a_person(chat, token)
-    request = queue.open_request(engine, sender)
-    assert request is not None
-    queue.take(engine, request.id, "aisyah", "Aisyah", time.time())
-    link.take(sender, "aisyah", "Aisyah")
-    chat.wait_for(lambda message: message.get("handoff") == "taken")
-
+    token, sender, request = taken_over(engine, link, chat)
     chat.emit({"session_id": token, "message": RED_FLAG})
     reply = chat.wait_for(lambda message: bool(message.get("text")))[-1]
     assert reply["text"] == messages.text("emergency", "en")
