@@ -91,8 +91,9 @@ staff-user: $(INSTALLED) ## Create a staff console user: make staff-user NAME=al
 purge: $(INSTALLED) ## Delete conversations idle for more than RETENTION_DAYS (default 180), says how many
 	$(PY) -m console.retention
 
-bench: setup system-deps ## This project vs stock Rasa on this machine (trains stock once; reports/bench.*), then staff messages to patients (reports/staff_messages.*)
+bench: setup system-deps $(MODEL) ## This project vs stock Rasa on this machine (trains stock once; reports/bench.*), short questions vs long stories (reports/story_latency.*), staff messages to patients (reports/staff_messages.*)
 	$(PY) -m bench
+	$(PY) -m bench.story_latency
 	$(PY) -m bench.staff_messages
 
 loadtest: setup system-deps ## 200 conversations x 20 messages, REST and socket.io (also beside a flooding socket), SQLite and PostgreSQL

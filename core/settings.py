@@ -43,7 +43,8 @@ class CoreSettings(_FromEnvironment):
         default=f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}", env="TRACKER_DB_URL"
     )
     # Longest patient message accepted on any channel, in characters (the widget enforces the same).
-    max_message_chars: int = Field(default=1000, env="MAX_MESSAGE_CHARS")
+    # Real patients' stories run past 1,000 characters (docs/nlu.md), so the default allows 2,000.
+    max_message_chars: int = Field(default=2000, env="MAX_MESSAGE_CHARS")
 
 
 class PortSettings(_FromEnvironment):

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from console import accounts
 from core.database import make_engine
+from core.settings import get_settings
 from handoff import queue
 from handoff.queue import HandoffRequest
 from tests.console.conftest import Console, start_console
@@ -30,7 +31,7 @@ from tooling.launcher import free_port
 
 VIEWER = ("console-viewer", "viewer password for tests")
 ZONE = "Asia/Kuala_Lumpur"
-MAX_CHARS = 1000  # MAX_MESSAGE_CHARS, default
+MAX_CHARS = get_settings().core.max_message_chars
 
 
 @pytest.fixture(scope="module", name="db_url")

@@ -17,6 +17,8 @@ from typing import Any, Dict, List, Optional
 
 import yaml
 
+from core.settings import get_settings
+
 CORPUS_FILE = Path(__file__).with_name("corpus.yml")
 ACCEPT, REJECT, EITHER = "accept", "reject", "either"
 
@@ -63,10 +65,22 @@ class HttpCase:
     raw: Optional[bytes] = None
 
 
+def _times(times: Any) -> int:
+    """A count, or ``limit`` / ``limit+N`` / ``limit/N``: relative to MAX_MESSAGE_CHARS."""
+    words = str(times).replace(" ", "")
+    if not words.startswith("limit"):
+        return int(words)
+    limit = get_settings().core.max_message_chars
+    rest = words[len("limit") :]
+    if rest.startswith("/"):
+        return limit // int(rest[1:]) + 1
+    return limit + int(rest or 0)
+
+
 def _expand(spec: Dict[str, Any]) -> str:
     if "repeat" in spec:
         piece, times = spec["repeat"]
-        core = piece * int(times)
+        core = piece * _times(times)
     else:
         core = spec.get("text", "")
     return f"{spec.get('prefix', '')}{core}{spec.get('suffix', '')}"

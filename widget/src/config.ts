@@ -20,7 +20,7 @@ export interface Config {
 }
 
 export const CONFIG_ELEMENT_ID = "synapse-chat-config";
-const DEFAULT_MAX_MESSAGE_CHARS = 1000;
+const DEFAULT_MAX_MESSAGE_CHARS = 2000;
 
 type Raw = Record<string, unknown>;
 
