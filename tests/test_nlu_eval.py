@@ -50,10 +50,9 @@ def real_dev() -> Dict[str, Any]:
 
 
 def test_real_questions_floor(real_dev: Dict[str, Any]) -> None:
-    # Measured 0.643 / 0.783 / 0.694 / 1.0 (session 6, docs/nlu.md); the targets are benchmarks.
-    # Out of scope was 0.796 before the erase intent's 32 examples moved DIET (seed unchanged;
-    # 5 of 49 items; the frozen test split went 0.673 -> 0.692 with the same change), so its
-    # floor follows the test split's level rather than one lucky training run.
+    # Measured 0.691 / 0.776 / 0.737 / 0.857 (session 7, docs/nlu.md); the targets are benchmarks.
+    # Out of scope moves by several items with unrelated training changes (0.796 -> 0.694 in
+    # session 6), so its floor sits four items below the measured 0.737, not at one run's level.
     assert real_dev["in_scope_top1"] >= 0.50
     assert real_dev["in_scope_answered_or_offered"] >= 0.65
     assert real_dev["out_of_scope_handled"] >= 0.65

@@ -13,7 +13,12 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from rasa_server.sentence_classifier import SentenceVectorClassifier, combine, needs_second_opinion
+from rasa_server.sentence_classifier import (
+    SentenceVectorClassifier,
+    combine,
+    last_words,
+    needs_second_opinion,
+)
 
 TRAINING = {
     "reversibility": ["will my muscle come back", "can atrophy be reversed", "boleh pulih ke otot saya"],
@@ -54,6 +59,22 @@ def test_a_loaded_classifier_ranks_paraphrases_it_never_saw(trained: SentenceVec
     assert [m.get(INTENT)["name"] for m in messages] == ["reversibility", "greet"]
     ranking = messages[0].get(INTENT_RANKING_KEY)
     assert sum(item["confidence"] for item in ranking) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_a_long_story_is_read_by_its_last_words(trained: SentenceVectorClassifier) -> None:
+    story = "hello there, my mum had a fall and spent weeks in hospital. " * 10 + "will my muscle come back"
+    trained.config["reads_last_words"] = 5
+    try:
+        assert trained.probabilities([story]) == trained.probabilities(["will my muscle come back"])
+    finally:
+        trained.config["reads_last_words"] = 0
+    assert trained.probabilities([story]) != trained.probabilities(["will my muscle come back"])
+
+
+def test_last_words_keeps_a_short_text_whole() -> None:
+    assert last_words("one two three", 2) == "two three"
+    assert last_words("one two three", 5) == "one two three"
+    assert last_words("one  two three", 0) == "one  two three"
 
 
 def test_the_cascade_asks_only_when_diet_is_unsure_out_of_scope_or_the_message_is_long() -> None:
