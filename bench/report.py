@@ -55,6 +55,14 @@ TARGETS = [
 ]
 
 
+def write_table(out: Path, name: str, lines: List[str], figures: Any) -> None:
+    """Writes ``name``.md (the table's lines) and ``name``.json (its figures) to ``out``; prints the table."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.md").write_text("\n".join(lines) + "\n")
+    (out / f"{name}.json").write_text(json.dumps(figures, indent=2) + "\n")
+    print("\n".join(lines))
+
+
 def machine() -> Dict[str, Any]:
     """Describes where the benchmark ran."""
     cpu = "unknown"

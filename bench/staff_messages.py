@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import queue as queues
 import statistics
 import tempfile
@@ -24,6 +23,7 @@ from typing import Any, Callable, Dict, List
 
 import socketio
 
+from bench.report import write_table
 from bench.whatsapp import twilio_webhook
 from core.database import make_engine
 from core.settings import PROJECT_ROOT
@@ -191,10 +191,7 @@ def main() -> None:
             lines.append(
                 f"| {system} | {channel} | {numbers['p50_ms']} | {numbers['p95_ms']} | {numbers['max_ms']} |"
             )
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "staff_messages.md").write_text("\n".join(lines) + "\n")
-    (args.out / "staff_messages.json").write_text(json.dumps(figures, indent=2) + "\n")
-    print("\n".join(lines))
+    write_table(args.out, "staff_messages", lines, figures)
 
 
 if __name__ == "__main__":

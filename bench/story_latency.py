@@ -11,7 +11,6 @@ never a pass/fail test; issue #11 asks for a p95 under 150 ms for the stories.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Dict, List, Sequence
 
 import requests
 
+from bench.report import write_table
 from bench.traffic import Run, Sample
 from core.settings import PROJECT_ROOT
 from tooling.nlu_files import nlu_examples
@@ -101,10 +101,7 @@ def main() -> None:
         cells = [kind, f"{numbers['messages']:.0f}", f"{numbers['errors']:.0f}"]
         cells += [str(numbers[key]) for key in PERCENTILES]
         lines.append("| " + " | ".join(cells) + " |")
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "story_latency.md").write_text("\n".join(lines) + "\n")
-    (args.out / "story_latency.json").write_text(json.dumps(figures, indent=2) + "\n")
-    print("\n".join(lines))
+    write_table(args.out, "story_latency", lines, figures)
 
 
 if __name__ == "__main__":
