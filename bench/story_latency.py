@@ -76,8 +76,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         bot = start_bot(Path(tmp))
         try:
-            send_all(bot.rasa_url, "warm", texts(WARM_UP)["short questions"])
-            for kind, messages in texts(args.count).items():
+            kinds = texts(args.count)
+            send_all(bot.rasa_url, "warm", kinds["short questions"][:WARM_UP])
+            for kind, messages in kinds.items():
                 run = send_all(bot.rasa_url, kind.split()[0], messages)
                 figures[kind] = {
                     "messages": len(run.samples),

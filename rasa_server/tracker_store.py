@@ -122,7 +122,8 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
     ) -> List[Dict[str, Any]]:
         """Returns a session start setting every slot to its value before ``first_id``.
 
-        Only slot events after the session's last restart or slot reset count.
+        Only slot events after the session's last restart or slot reset count; a pause still
+        in force before ``first_id`` follows them.
         """
         in_session = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
         in_session = in_session.order_by(None).filter(self.SQLEvent.id < first_id)
@@ -141,24 +142,26 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
             ActionExecuted(ACTION_SESSION_START_NAME, timestamp=timestamp).as_dict(),
             SessionStarted(timestamp=timestamp).as_dict(),
         ]
-        # A person's takeover outlasts the window (staff messages are events too): the
-        # conversation must stay paused, or the assistant would answer over the person.
-        restarted = in_session.filter(self.SQLEvent.type_name == Restarted.type_name).with_entities(
-            sa.func.max(self.SQLEvent.id)
+        return [
+            *start,
+            *({**slot, "timestamp": timestamp} for slot in carried),
+            *self._pause(in_session, timestamp),
+        ]
+
+    def _pause(self, in_session: Any, timestamp: float) -> List[Dict[str, Any]]:
+        """Returns a pause when the conversation is paused before the window, else nothing.
+
+        A person's takeover outlasts the window (staff messages are events too): the
+        conversation must stay paused, or the assistant would answer over the person. A
+        restart ends a pause, as a resume does.
+        """
+        switches = (ConversationPaused.type_name, ConversationResumed.type_name, Restarted.type_name)
+        last = (
+            in_session.filter(self.SQLEvent.type_name.in_(switches)).order_by(self.SQLEvent.id.desc()).first()
         )
-        last_switch = (
-            in_session.filter(
-                self.SQLEvent.type_name.in_([ConversationPaused.type_name, ConversationResumed.type_name]),
-                self.SQLEvent.id > (restarted.scalar() or 0),
-            )
-            .order_by(self.SQLEvent.id.desc())
-            .first()
-        )
-        paused = [ConversationPaused(timestamp=timestamp).as_dict()]
-        still_paused = last_switch is not None and last_switch.type_name == ConversationPaused.type_name
-        return (
-            start + [{**slot, "timestamp": timestamp} for slot in carried] + (paused if still_paused else [])
-        )
+        if last is None or last.type_name != ConversationPaused.type_name:
+            return []
+        return [ConversationPaused(timestamp=timestamp).as_dict()]
 
 
 def _from_first_turn(rows: List[Any]) -> List[Any]:

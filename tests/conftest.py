@@ -1,4 +1,4 @@
-"""Shared fixtures: the knowledge base, and the real Rasa + action servers on free ports."""
+"""Shared fixtures: the knowledge base, the real Rasa + action servers on free ports, the demo page."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import socketio
 
 from core.knowledge import KnowledgeBase, get_knowledge
-from tooling.running_bot import RunningBot, start_bot
+from tooling.running_bot import RunningBot, start_bot, start_demo_site
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +24,16 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
         yield running
     finally:
         running.group.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_url(bot: RunningBot) -> Iterator[str]:
+    """The demo page (with the widget) talking to the session's bot, for the whole session."""
+    service = start_demo_site(bot)
+    try:
+        yield f"http://127.0.0.1:{bot.demo_port}/"
+    finally:
+        service.stop()
 
 
 def close_polling_client(client: socketio.Client) -> None:

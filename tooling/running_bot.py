@@ -9,7 +9,7 @@ from typing import Any, Dict, List
 import requests
 
 from core.settings import PROJECT_ROOT, get_settings
-from tooling.launcher import ServiceGroup, action_server, free_port, rasa_server
+from tooling.launcher import Service, ServiceGroup, action_server, demo_server, free_port, rasa_server
 
 LOG_DIR = PROJECT_ROOT / "var" / "test-logs"
 
@@ -62,3 +62,15 @@ def start_bot(tmp_dir: Path, **environment: str) -> RunningBot:
         group=group,
         demo_port=demo_port,
     )
+
+
+def start_demo_site(bot: RunningBot) -> Service:
+    """Starts the demo page on the port whose origin ``bot`` allows, talking to ``bot``."""
+    service = demo_server(bot.demo_port, bot.rasa_url, log_path=LOG_DIR / f"demo-{bot.demo_port}.log")
+    service.start()
+    try:
+        service.wait_ready(60)
+    except BaseException:
+        service.stop()
+        raise
+    return service

@@ -389,7 +389,8 @@ def test_bad_messages_get_a_polite_reply_and_the_socket_keeps_working(chat: Chat
 
 def test_a_too_long_malay_message_is_refused_in_malay(chat: Chat) -> None:
     token = chat.join()
-    chat.emit({"session_id": token, "message": "saya nak tanya tentang otot kaki " * (LIMIT // 30)})
+    question = "saya nak tanya tentang otot kaki "
+    chat.emit({"session_id": token, "message": question * (LIMIT // len(question) + 1)})
     assert chat.wait_for(lambda message: True) == [{"text": rejection("ms")}]
 
 

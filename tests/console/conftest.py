@@ -15,6 +15,7 @@ import pytest
 import requests
 import socketio
 from flask import Flask
+from playwright.sync_api import Page
 from werkzeug.test import TestResponse
 
 from channels.web_sessions import stored_sender
@@ -59,6 +60,14 @@ class Console:
         )
         assert response.status_code == 302, response.text[:500]
         return session
+
+    def sign_in(self, page: Page, username: str, password: str) -> None:
+        """Signs a browser tab in as ``username`` through the login form; it lands on the dashboard."""
+        page.goto(f"{self.url}/login")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/dashboard")
 
     def token(self, session: requests.Session, path: str) -> str:
         """Reads the CSRF token from the form on ``path``."""

@@ -38,11 +38,7 @@ def page(console: Console) -> Iterator[Page]:
         tab = browser.new_context(viewport=DESKTOP).new_page()
         tab.on("pageerror", lambda error: problems.append(str(error)))
         tab.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-        tab.goto(f"{console.url}/login")
-        tab.fill("input[name=username]", STAFF[0])
-        tab.fill("input[name=password]", STAFF[1])
-        tab.click("button[type=submit]")
-        tab.wait_for_url("**/dashboard")
+        console.sign_in(tab, *STAFF)
         yield tab
         browser.close()
     # The failed reply's 502 is logged by Chromium as a failed resource; anything else is a fault.

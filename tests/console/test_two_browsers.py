@@ -19,33 +19,17 @@ from core.clinic import get_clinic
 from tests.browser import DESKTOP, browser  # noqa: F401
 from tests.console.conftest import STAFF, Console
 from tests.demo.chat_page import REPORTS, ask, open_chat
-from tests.demo.conftest import start_demo_site
-from tooling.running_bot import RunningBot
 
 pytestmark = pytest.mark.servers
 LIVE_MS = 2000  # staff and patients see each other's messages within 2 s
 ANSWER_MS = 60_000  # the assistant's own answers, on two shared cores
 
 
-@pytest.fixture(scope="module")
-def demo_url(bot: RunningBot) -> Iterator[str]:
-    """The demo page for this module only: tests/demo starts its own on the same port later."""
-    service = start_demo_site(bot)
-    try:
-        yield f"http://127.0.0.1:{bot.demo_port}/"
-    finally:
-        service.stop()
-
-
 @pytest.fixture
 def staff(browser: Browser, console: Console) -> Iterator[Page]:  # noqa: F811
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
-    page.goto(f"{console.url}/login")
-    page.fill("input[name=username]", STAFF[0])
-    page.fill("input[name=password]", STAFF[1])
-    page.click("button[type=submit]")
-    page.wait_for_url("**/dashboard")
+    console.sign_in(page, *STAFF)
     yield page
     context.close()
 

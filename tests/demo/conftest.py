@@ -1,4 +1,4 @@
-"""The demo page served for the shared bot, and Chromium."""
+"""Chromium for the demo page's tests (the page itself: ``demo_url`` in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -9,30 +9,6 @@ from playwright.sync_api import ConsoleMessage, Dialog, Page, expect
 
 from tests.browser import browser, page  # noqa: F401
 from tests.demo.chat_page import WAIT_MS, WATCH
-from tooling.launcher import Service, demo_server
-from tooling.running_bot import LOG_DIR, RunningBot
-
-
-def start_demo_site(bot: RunningBot) -> Service:
-    """Starts the demo page on the port whose origin ``bot`` allows, talking to ``bot``."""
-    service = demo_server(bot.demo_port, bot.rasa_url, log_path=LOG_DIR / f"demo-{bot.demo_port}.log")
-    service.start()
-    try:
-        service.wait_ready(60)
-    except BaseException:
-        service.stop()
-        raise
-    return service
-
-
-@pytest.fixture(scope="session")
-def demo_url(bot: RunningBot) -> Iterator[str]:
-    """The demo page's URL, for the whole session."""
-    service = start_demo_site(bot)
-    try:
-        yield f"http://127.0.0.1:{bot.demo_port}/"
-    finally:
-        service.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -26,8 +26,7 @@ from tests.demo.chat_page import (
     stored_once_answered,
     stored_user_events,
 )
-from tests.demo.conftest import start_demo_site
-from tooling.running_bot import RunningBot, start_bot
+from tooling.running_bot import RunningBot, start_bot, start_demo_site
 
 pytestmark = pytest.mark.servers
 

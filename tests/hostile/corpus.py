@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -65,16 +66,16 @@ class HttpCase:
     raw: Optional[bytes] = None
 
 
+_RELATIVE = re.compile(r"limit(?:/(\d+))?(?:\+(\d+))?")
+
+
 def _times(times: Any) -> int:
-    """A count, or ``limit`` / ``limit+N`` / ``limit/N``: relative to MAX_MESSAGE_CHARS."""
-    words = str(times).replace(" ", "")
-    if not words.startswith("limit"):
-        return int(words)
-    limit = get_settings().core.max_message_chars
-    rest = words[len("limit") :]
-    if rest.startswith("/"):
-        return limit // int(rest[1:]) + 1
-    return limit + int(rest or 0)
+    """A count, or ``limit[/N][+M]``: MAX_MESSAGE_CHARS, divided by N, plus M."""
+    relative = _RELATIVE.fullmatch(str(times).replace(" ", ""))
+    if relative is None:
+        return int(times)
+    divisor, extra = relative.groups()
+    return get_settings().core.max_message_chars // int(divisor or 1) + int(extra or 0)
 
 
 def _expand(spec: Dict[str, Any]) -> str:

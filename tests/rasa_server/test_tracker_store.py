@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from pathlib import Path
-from typing import List
+from typing import List, Optional, Type
 
 import pytest
 from rasa.core.tracker_store import SQLTrackerStore
@@ -17,6 +17,7 @@ from rasa.shared.core.events import (
     ConversationPaused,
     ConversationResumed,
     Event,
+    Restarted,
     SessionStarted,
     SlotSet,
     UserUttered,
@@ -126,9 +127,11 @@ def test_slot_reset_before_the_window_is_respected(domain: Domain, tmp_path: Pat
     assert loaded.get_slot("language") is None
 
 
-@pytest.mark.parametrize("resumed", [False, True])
+@pytest.mark.parametrize(
+    "ending", [None, ConversationResumed, Restarted], ids=["paused", "resumed", "restarted"]
+)
 def test_a_pause_before_the_window_is_carried_until_resumed(
-    domain: Domain, tmp_path: Path, resumed: bool
+    domain: Domain, tmp_path: Path, ending: Optional[Type[Event]]
 ) -> None:
     """A person's long takeover: the pause is older than the window, the conversation stays paused."""
     path = tmp_path / "tracker.db"
@@ -137,14 +140,14 @@ def test_a_pause_before_the_window_is_carried_until_resumed(
     tracker.update(ConversationPaused())
     for number in range(20):
         tracker.update(BotUttered(f"staff message {number}", metadata={"staff_username": "aisyah"}))
-    if resumed:
-        tracker.update(ConversationResumed())
+    if ending is not None:
+        tracker.update(ending())
         for number in range(15):
             tracker.update(BotUttered(f"later {number}"))
     asyncio.run(store.save(tracker))
     loaded = asyncio.run(store.retrieve("paused"))
     assert loaded is not None and len(loaded.events) < 30
-    assert loaded.is_paused() is not resumed
+    assert loaded.is_paused() is (ending is None)
 
 
 def test_short_conversation_is_loaded_as_rasa_loads_it(domain: Domain, tmp_path: Path) -> None:
