@@ -9,8 +9,8 @@ the page's language (``{"language": "en"|"ms"}``), and accepts browser connectio
 from the configured origins.
 
 The session id is a token the server issues and signs (:mod:`channels.web_sessions`): a
-client that presents one this server signed continues its conversation, anything else
-gets a new token. The conversation id stored by Rasa and the room the replies go to are a
+client that presents one this server signed within `WEB_SESSION_HOURS` continues its
+conversation, anything else gets a new token. The conversation id stored by Rasa and the room the replies go to are a
 keyed hash of the token, so the id staff see cannot be used to join the conversation.
 """
 
@@ -85,13 +85,14 @@ def metadata_to_pass_on(metadata: Any) -> Optional[Dict[str, str]]:
     return {"language": language} if language else None
 
 
-def session_token_from(data: Any, key: bytes) -> str:
-    """Returns the session token to confirm: the one presented if this server signed it, else a new one.
+def session_token_from(data: Any, key: bytes, lifetime_s: float) -> str:
+    """Returns the session token to confirm: the one presented if current, else a new one.
 
-    A client never chooses its session id: an id of its own, or an altered token, is replaced.
+    A client never chooses its session id: an id of its own, an altered token or one older
+    than ``lifetime_s`` seconds is replaced.
     """
     requested = data.get("session_id") if isinstance(data, dict) else None
-    return confirmed_token(requested, key)
+    return confirmed_token(requested, key, lifetime_s)
 
 
 class CheckedSocketIOInput(SocketIOInput):
@@ -106,6 +107,7 @@ class CheckedSocketIOInput(SocketIOInput):
         """Returns the Sanic blueprint that serves socket.io."""
         settings = get_settings()
         key = session_key(settings)
+        session_lifetime_s = settings.web.session_hours * 3600
         redis_url = settings.redis.url()
         sio = _OriginCheckingServer(
             async_mode="sanic",
@@ -149,7 +151,7 @@ class CheckedSocketIOInput(SocketIOInput):
 
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: str, data: Any = None) -> None:
-            token = session_token_from(data, key)
+            token = session_token_from(data, key, session_lifetime_s)
             sender_id = stored_sender(token, key)
             if self.session_persistence:
                 previous = (await sio.get_session(sid, namespace=namespace)).get("sender_id")

@@ -3,11 +3,13 @@
 A web chat session is a bearer token: whoever holds it may continue the conversation and
 receive its replies. So the client never chooses it, and it is never stored:
 
-* the token is ``ws1.<nonce>.<signature>``: 32 random URL-safe characters and their
-  HMAC-SHA256 under the server's key (128 bits, in hex). A client that presents a token
-  this server signed keeps it (a reload or a reconnection continues the conversation);
-  anything else (a client-chosen id, an altered or forged token, one signed with another
-  key) is replaced by a new token;
+* the token is ``ws2.<nonce>.<issued>.<signature>``: 32 random URL-safe characters, the
+  time it was issued (Unix seconds) and the HMAC-SHA256 of both under the server's key
+  (128 bits, in hex). A client that presents a token this server signed less than
+  ``WEB_SESSION_HOURS`` ago keeps it (a reload or a reconnection continues the
+  conversation); anything else (a client-chosen id, an altered or forged token, one signed
+  with another key, an expired one) is replaced by a new token, so a copied token stops
+  working after a day instead of for as long as the conversation is kept;
 * the conversation id stored in the tracker store (in every event, shown to staff in the
   console and the exports) and the socket.io room the replies go to are ``web-`` plus a
   second keyed hash of the nonce. It cannot be turned back into the token, so knowing it
@@ -25,22 +27,26 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 from core.key_files import generated_key
 from core.message_rules import WEB_SENDER_PREFIX
 from core.settings import PROJECT_ROOT, Settings, get_settings
 
 # What the stored conversation ids of the web chat start with.
-TOKEN_PREFIX = "ws1."  # noqa: S105 (a format marker, not a secret)
+TOKEN_PREFIX = "ws2."  # noqa: S105 (a format marker, not a secret)
 KEY_FILE = PROJECT_ROOT / "var" / "web-session.key"
 MIN_KEY_LENGTH = 32
 _NONCE_BYTES = 24  # 32 URL-safe characters
 _SIGNATURE_HEX = 32
 _TOKEN = re.compile(
-    rf"{re.escape(TOKEN_PREFIX)}(?P<nonce>[A-Za-z0-9_-]{{32}})\.(?P<signature>[0-9a-f]{{{_SIGNATURE_HEX}}})"
+    rf"{re.escape(TOKEN_PREFIX)}(?P<nonce>[A-Za-z0-9_-]{{32}})\.(?P<issued>[0-9]{{1,12}})"
+    rf"\.(?P<signature>[0-9a-f]{{{_SIGNATURE_HEX}}})"
 )
+# Replicas' clocks may differ a little: a token up to this far in the future is still current.
+_CLOCK_SKEW_S = 300
 # Separate purposes of the one key: a signature is never a stored id, nor the reverse.
 _SIGNING = b"synapse web session token\x00"
 _SENDER = b"synapse web session sender\x00"
@@ -61,38 +67,52 @@ def session_key(settings: Optional[Settings] = None, key_file: Path = KEY_FILE) 
     return generated_key(key_file).encode("utf-8")
 
 
-def _mac(key: bytes, purpose: bytes, nonce: str) -> str:
-    return hmac.new(key, purpose + nonce.encode("ascii"), hashlib.sha256).hexdigest()
+def _mac(key: bytes, purpose: bytes, message: str) -> str:
+    return hmac.new(key, purpose + message.encode("ascii"), hashlib.sha256).hexdigest()
 
 
-def issue_token(key: bytes) -> str:
-    """Returns a new session token signed with ``key``."""
+def issue_token(key: bytes, now: Optional[float] = None) -> str:
+    """Returns a new session token signed with ``key``, issued at ``now`` (the clock if None)."""
     nonce = secrets.token_urlsafe(_NONCE_BYTES)
-    return f"{TOKEN_PREFIX}{nonce}.{_mac(key, _SIGNING, nonce)[:_SIGNATURE_HEX]}"
+    issued = int(time.time() if now is None else now)
+    signed = f"{nonce}.{issued}"
+    return f"{TOKEN_PREFIX}{signed}.{_mac(key, _SIGNING, signed)[:_SIGNATURE_HEX]}"
 
 
-def verified_nonce(token: Any, key: bytes) -> Optional[str]:
-    """Returns the token's nonce if ``token`` is a token signed with ``key``, else None."""
+def _signed_parts(token: Any, key: bytes) -> Optional[Tuple[str, int]]:
+    """Returns the nonce and the issue time of a token signed with ``key``, else None."""
     if not isinstance(token, str):
         return None
     match = _TOKEN.fullmatch(token)
     if not match:
         return None
-    expected = _mac(key, _SIGNING, match["nonce"])[:_SIGNATURE_HEX]
-    return match["nonce"] if hmac.compare_digest(expected, match["signature"]) else None
+    expected = _mac(key, _SIGNING, f"{match['nonce']}.{match['issued']}")[:_SIGNATURE_HEX]
+    if not hmac.compare_digest(expected, match["signature"]):
+        return None
+    return match["nonce"], int(match["issued"])
 
 
 def is_issued_token(token: Any, key: Optional[bytes] = None) -> bool:
     """Whether ``token`` was issued by a server with ``key`` (the configured key if None)."""
-    return verified_nonce(token, key if key is not None else session_key()) is not None
+    return _signed_parts(token, key if key is not None else session_key()) is not None
 
 
-def confirmed_token(requested: Any, key: bytes) -> str:
+def is_current(token: Any, key: bytes, lifetime_s: float, now: Optional[float] = None) -> bool:
+    """Whether ``token`` was signed with ``key`` less than ``lifetime_s`` seconds before ``now``."""
+    parts = _signed_parts(token, key)
+    if parts is None:
+        return False
+    age = (time.time() if now is None else now) - parts[1]
+    return -_CLOCK_SKEW_S <= age < lifetime_s
+
+
+def confirmed_token(requested: Any, key: bytes, lifetime_s: float) -> str:
     """Returns the token a ``session_request`` is confirmed with.
 
-    The presented one if this server signed it, otherwise a new one.
+    The presented one if this server signed it less than ``lifetime_s`` seconds ago,
+    otherwise a new one.
     """
-    return requested if verified_nonce(requested, key) is not None else issue_token(key)
+    return requested if is_current(requested, key, lifetime_s) else issue_token(key)
 
 
 def stored_sender(token: str, key: Optional[bytes] = None) -> str:
@@ -107,7 +127,7 @@ def stored_sender(token: str, key: Optional[bytes] = None) -> str:
 
     """
     key = key if key is not None else session_key()
-    nonce = verified_nonce(token, key)
-    if nonce is None:
+    parts = _signed_parts(token, key)
+    if parts is None:
         raise ValueError("not a web session token issued with this key")
-    return f"{WEB_SENDER_PREFIX}{_mac(key, _SENDER, nonce)}"
+    return f"{WEB_SENDER_PREFIX}{_mac(key, _SENDER, parts[0])}"

@@ -133,6 +133,9 @@ class WebChatSettings(_FromEnvironment):
     # (channels/web_sessions.py), 32 characters or more; unset, one is generated into
     # var/web-session.key.
     session_key: Optional[str] = Field(default=None, env="WEB_SESSION_KEY")
+    # A session token is honoured this many hours after it was issued; later, the chat starts
+    # a new conversation (a copied token does not open the conversation for months).
+    session_hours: float = Field(default=24.0, gt=0, env="WEB_SESSION_HOURS")
     # One socket: a burst of messages, then this many a minute; at most max_pending of its
     # messages handled or waiting (the rest get "slow down").
     burst_messages: int = Field(default=5, env="SOCKET_BURST_MESSAGES")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import queue
+import re
 import sqlite3
 import time
 import uuid
@@ -254,6 +255,8 @@ ALTERATIONS: Dict[str, Callable[[str], str]] = {
     "prefix-uppercase": lambda token: token.upper()[:4] + token[4:],
     "suffix-added": lambda token: token + "0",
     "other-key": lambda token: issue_token(b"a key that is not the server's, long enough to look real"),
+    # The issue time moved a day on, to stretch the token's life: its signature no longer fits.
+    "issued-moved": lambda token: re.sub(r"\.(\d+)\.", lambda m: f".{int(m[1]) + 86400}.", token, count=1),
     # What staff see in the console, presented as a session id.
     "stored-id": lambda token: stored_id(token),
 }
@@ -275,6 +278,26 @@ def test_an_altered_or_forged_token_is_replaced(chat: Chat, bot: RunningBot, alt
     assert stored_until_greeting(bot, confirmed) == ["/greet"]
 
 
+def test_an_expired_token_starts_a_new_conversation(chat: Chat, bot: RunningBot) -> None:
+    lifetime_s = get_settings().web.session_hours * 3600
+    # A token with a few seconds of its life left: honoured now, expired when presented again.
+    issued = time.time() - lifetime_s + 10
+    token = issue_token(session_key(), now=issued)
+    assert chat.join(token) == token
+    chat.emit({"session_id": token, "message": "/prevention"})
+    chat.wait_for(has_buttons)
+    time.sleep(max(0.0, issued + lifetime_s + 1 - time.time()))
+
+    renewed = chat.join(token)
+    assert renewed != token and is_issued_token(renewed)
+    assert stored_id(renewed) != stored_id(token)
+    chat.emit({"session_id": token, "message": "hello"})  # the old session is closed to this socket
+    assert chat.wait_for(lambda message: True) == [{"text": rejection()}]
+    settle(chat, renewed)
+    assert stored_until_greeting(bot, renewed) == ["/greet"]
+    assert stored_user_texts(bot, token) == ["/prevention"]
+
+
 def test_the_token_is_never_stored_only_its_keyed_hash(chat: Chat, bot: RunningBot) -> None:
     token = chat.join()
     text = f"what is muscle atrophy {uuid.uuid4().hex[:6]}"
@@ -283,7 +306,8 @@ def test_the_token_is_never_stored_only_its_keyed_hash(chat: Chat, bot: RunningB
     [shown] = stored_sender_of_text(bot, text)
     store = whole_store(bot)
     assert shown in store
-    for secret in (token, *token.split(".")):
+    _, nonce, _, signature = token.split(".")  # the prefix and the issue time are no secret
+    for secret in (token, nonce, signature):
         assert secret not in store
     assert shown == stored_id(token) and shown.startswith(WEB_SENDER_PREFIX)
     assert stored_until_greeting(bot, token) == [text, "/greet"]
