@@ -10,8 +10,9 @@ from the configured origins.
 
 The session id is a token the server issues and signs (:mod:`channels.web_sessions`): a
 client that presents one this server signed within `WEB_SESSION_HOURS` continues its
-conversation, anything else gets a new token. The conversation id stored by Rasa and the room the replies go to are a
-keyed hash of the token, so the id staff see cannot be used to join the conversation.
+conversation, anything else gets a new token. The conversation id stored by Rasa and the
+room the replies go to are a keyed hash of the token, so the id staff see cannot be used
+to join the conversation.
 """
 
 from __future__ import annotations
