@@ -17,6 +17,7 @@ from console.schema import (
     conversations,
     ensure_schema,
     events,
+    lock_index,
     message_vectors,
     messages,
     ratings,
@@ -33,12 +34,15 @@ _BY_CONVERSATION = (messages, conversation_topics, ratings, message_vectors, una
 def erase_sender(engine: Engine, sender_id: str) -> int:
     """Deletes every row of ``sender_id``'s conversations; returns how many events went.
 
-    One transaction: the events, the console's index of them (conversations, messages,
-    topics, ratings, sentence vectors, "not in the article" marks quoting them),
-    annotations made on them, requests for a person, and a WhatsApp reply address.
+    One transaction under the index lock (:func:`console.schema.lock_index`): the events,
+    the console's index of them (conversations, messages, topics, ratings, sentence
+    vectors, "not in the article" marks quoting them), annotations made on them, requests
+    for a person, and a WhatsApp reply address.
     """
     ensure_schema(engine)
     with engine.begin() as connection:
+        # After any indexer batch that read these events has written its rows, and before the next.
+        lock_index(connection)
         conversation_ids = [
             row.id
             for row in connection.execute(

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine, Row
 
 from console import backfill
 from console.index_batch import Batch, text_key
-from console.schema import ensure_schema, events, events_table_exists, state
+from console.schema import ensure_schema, events, events_table_exists, lock_index, state
 
 __all__ = ["Indexer", "text_key"]
 
@@ -113,6 +113,7 @@ class Indexer:
     def _run_batch(self) -> tuple[int, bool]:
         """Indexes one batch; returns how many events it read and whether the cursor moved."""
         with self.engine.begin() as connection:
+            lock_index(connection)  # an erasure waits for this batch (console.erasure)
             raw = connection.execute(sa.select(state.c.value).where(state.c.key == CURSOR_KEY)).scalar()
             cursor = int(raw or 0)
             rows = connection.execute(

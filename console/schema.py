@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import List
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from core.database import audit_metadata
 from handoff import schema as handoff_schema
@@ -201,6 +201,40 @@ state = sa.Table(
 )
 
 
+# The console_state row that an indexer batch, a store of sentence vectors and an erasure
+# each lock first (lock_index).
+INDEX_LOCK_KEY = "index_lock"
+
+
+def lock_index(connection: Connection) -> None:
+    """Holds the console index's write lock until ``connection``'s transaction ends.
+
+    An indexer batch reads events and then writes rows derived from them; an erasure that
+    ran in between would leave those rows behind. Both take this lock first, so an erasure
+    waits for the batch and then deletes what it wrote. Updating the lock row to itself
+    locks the row on PostgreSQL and takes the database's write lock on SQLite.
+
+    Raises:
+        RuntimeError: If the lock row is missing (``ensure_schema`` creates it).
+
+    """
+    locked = connection.execute(
+        sa.update(state).where(state.c.key == INDEX_LOCK_KEY).values(value=state.c.value)
+    )
+    if locked.rowcount != 1:
+        raise RuntimeError("console_state has no index lock row: run ensure_schema first")
+
+
+def _create_index_lock(engine: Engine) -> None:
+    try:
+        with engine.begin() as connection:
+            present = connection.execute(sa.select(state.c.key).where(state.c.key == INDEX_LOCK_KEY)).first()
+            if present is None:
+                connection.execute(sa.insert(state).values(key=INDEX_LOCK_KEY, value="index"))
+    except sa.exc.IntegrityError:
+        pass  # another process created it at the same moment
+
+
 def events_table_exists(engine: Engine) -> bool:
     """Whether Rasa has created its ``events`` table yet."""
     return sa.inspect(engine).has_table("events")
@@ -247,6 +281,7 @@ def ensure_schema(engine: Engine) -> None:
             with engine.begin() as connection:
                 connection.execute(sa.delete(state).where(state.c.key == BACKFILL_KEY))
                 connection.execute(sa.insert(state).values(key=BACKFILL_KEY, value="pending"))
+    _create_index_lock(engine)
     audit_metadata.create_all(engine, checkfirst=True)
     handoff_schema.ensure_schema(engine)
     if events_table_exists(engine):

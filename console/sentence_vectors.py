@@ -23,7 +23,8 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import Engine
 
-from console.schema import message_vectors
+from console.schema import lock_index, message_vectors
+from console.schema import messages as message_rows
 from core.settings import PROJECT_ROOT
 
 MODEL = "multilingual-e5-small-q4"
@@ -121,15 +122,23 @@ def store(engine: Engine, messages: Sequence[Tuple[int, int, str]]) -> Dict[int,
     by_text = dict(zip(texts, embed(texts), strict=True))
     vectors = {event_id: by_text[text] for event_id, _, text in messages}
     with _store_lock, engine.begin() as connection:
-        ids = [event_id for event_id, _, _ in messages]
+        lock_index(connection)
+        # A message erased since its text was read gets no vector.
+        ids = set(
+            connection.execute(
+                sa.select(message_rows.c.event_id).where(
+                    message_rows.c.event_id.in_([event_id for event_id, _, _ in messages])
+                )
+            ).scalars()
+        )
         connection.execute(
             sa.delete(message_vectors).where(
-                message_vectors.c.event_id.in_(ids), message_vectors.c.model != MODEL
+                message_vectors.c.event_id.in_(sorted(ids)), message_vectors.c.model != MODEL
             )
         )
         stored = set(
             connection.execute(
-                sa.select(message_vectors.c.event_id).where(message_vectors.c.event_id.in_(ids))
+                sa.select(message_vectors.c.event_id).where(message_vectors.c.event_id.in_(sorted(ids)))
             ).scalars()
         )
         rows = [
@@ -140,7 +149,7 @@ def store(engine: Engine, messages: Sequence[Tuple[int, int, str]]) -> Dict[int,
                 "vector": vectors[event_id].astype(np.float16).tobytes(),
             }
             for event_id, conversation_id, _ in messages
-            if event_id not in stored
+            if event_id in ids and event_id not in stored
         ]
         if rows:
             connection.execute(sa.insert(message_vectors), rows)

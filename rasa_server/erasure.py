@@ -3,8 +3,9 @@
 The action server only confirms (``action_erase_conversation``): the conversation lives
 in the Rasa server's tracker store, and Rasa saves the turn after the action ran. This
 hook runs after that save, still under the conversation's lock, and deletes the
-conversation from every table (:func:`console.erasure.erase_sender`). A second pass a
-little later catches rows the console's indexer may have been writing at that moment.
+conversation from every table (:func:`console.erasure.erase_sender`). The console's
+indexer cannot leave rows behind: the erasure takes the index lock, so it waits for a
+batch that already read the events and deletes what that batch wrote.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from handoff.schema import engine_for
 
 logger = logging.getLogger(__name__)
 _INSTALLED = "_assistant_erasure"
-SECOND_PASS_S = 10.0
 
 
 def erasure_confirmed(tracker: DialogueStateTracker) -> bool:
@@ -38,17 +38,11 @@ def erasure_confirmed(tracker: DialogueStateTracker) -> bool:
 
 
 async def erase(sender_id: str, channel: str) -> None:
-    """Erases ``sender_id`` now and once more shortly after; audits that an erasure happened."""
+    """Erases ``sender_id`` and audits that an erasure happened."""
     engine = engine_for(get_settings().core.tracker_db_url)
     await asyncio.to_thread(erase_sender, engine, sender_id)
     await asyncio.to_thread(record_audit, engine, "patient", "erasure", "", channel)
     logger.info("Erased a conversation at the patient's request")
-
-    async def again() -> None:
-        await asyncio.sleep(SECOND_PASS_S)
-        await asyncio.to_thread(erase_sender, engine, sender_id)
-
-    asyncio.get_running_loop().create_task(again())
 
 
 def install() -> None:

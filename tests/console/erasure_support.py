@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 import uuid
 from typing import Any, List, Tuple
 
+import pytest
 import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import Engine
 
+from console.erasure import erase_sender
+from console.index_batch import Batch
+from console.indexer import Indexer
 from core import messages
+from core.database import make_engine
 from tooling.running_bot import RunningBot
 
 WAIT_S = 60.0
@@ -88,3 +99,55 @@ def erase_one_of_two(bot: RunningBot, engine: Engine, ask: str) -> None:
     assert len(audits) == audits_before + 1 and audits[-1] == ("patient", "", "rest")
     # Writing again starts a new, empty conversation.
     assert "atrophy" in say(bot, mine, "what is muscle atrophy?").lower()
+
+
+def _stored_conversation(url: str, sender: str, words: str) -> None:
+    """Saves a short conversation of ``sender`` into Rasa's tables at ``url``, as the Rasa server does."""
+    start = time.time()
+    events = [
+        ActionExecuted("action_session_start", timestamp=start),
+        SessionStarted(timestamp=start + 0.1),
+        ActionExecuted("action_listen", timestamp=start + 0.2),
+        UserUttered(words, {"name": "disuse_atrophy", "confidence": 0.9}, timestamp=start + 0.3),
+        ActionExecuted("action_answer_topic", timestamp=start + 0.4),
+        SlotSet("topic", "disuse_atrophy", timestamp=start + 0.5),
+    ]
+    store = SQLTrackerStore(domain=Domain.empty(), host=url)
+    asyncio.run(store.save(DialogueStateTracker.from_events(sender, events)))
+    store.engine.dispose()
+
+
+def erase_during_an_index_batch(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The console's indexer has read a conversation's events and is writing its rows when the
+    patient's erasure comes: the erasure waits for the batch, and no row of it is left after."""
+    mine, other = f"erase-{uuid.uuid4().hex}", f"keep-{uuid.uuid4().hex}"
+    secret, kept = f"zx{uuid.uuid4().hex[:10]}", f"kq{uuid.uuid4().hex[:10]}"
+    _stored_conversation(url, mine, f"my calf got thin after the cast, {secret}")
+    _stored_conversation(url, other, f"my arm got thin in the sling, {kept}")
+    engine = make_engine(url)
+    writing, release = threading.Event(), threading.Event()
+    flush = Batch.flush
+
+    def flush_then_pause(batch: Batch) -> None:
+        flush(batch)  # the rows are written, the batch's transaction is not committed yet
+        writing.set()
+        release.wait(WAIT_S)
+
+    monkeypatch.setattr(Batch, "flush", flush_then_pause)
+    indexing = threading.Thread(target=Indexer(engine, 0.6).catch_up, kwargs={"budget": WAIT_S})
+    indexing.start()
+    assert writing.wait(WAIT_S)
+    erasing = threading.Thread(target=erase_sender, args=(engine, mine))
+    erasing.start()
+    erasing.join(1.0)
+    waited_for_the_batch = erasing.is_alive()
+    release.set()
+    indexing.join(WAIT_S)
+    erasing.join(WAIT_S)
+    try:
+        assert not indexing.is_alive() and not erasing.is_alive()
+        assert waited_for_the_batch
+        assert rows_mentioning(engine, mine, secret) == []
+        assert {table for table, _ in rows_mentioning(engine, other, kept)} >= {"events", "console_messages"}
+    finally:
+        engine.dispose()

@@ -15,7 +15,7 @@ from console.schema import ensure_schema
 from core.database import make_engine
 from tests.console import scenario as conversations
 from tests.console.conftest import ADMIN, Console, start_console
-from tests.console.erasure_support import erase_one_of_two
+from tests.console.erasure_support import erase_during_an_index_batch, erase_one_of_two
 from tests.console.test_console import INJECTIONS
 from tooling.postgres import PostgresService
 from tooling.running_bot import RunningBot, start_bot
@@ -101,3 +101,9 @@ def test_an_erased_conversation_leaves_no_row_in_postgresql_and_the_others_stay(
     engine = make_engine(pg_url)
     erase_one_of_two(pg_bot, engine, "delete my conversation")
     engine.dispose()
+
+
+def test_an_erasure_waits_for_an_index_batch_in_progress_in_postgresql(
+    postgres: PostgresService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    erase_during_an_index_batch(postgres.create_database("erasure_race"), monkeypatch)
