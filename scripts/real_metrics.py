@@ -150,13 +150,19 @@ def real_curve(outcomes: Sequence[RealOutcome], topics: Iterable[str]) -> List[D
 def best_real_point(points: Sequence[Dict[str, float]]) -> Dict[str, float]:
     """Returns the curve point to configure, read off the real development split.
 
-    The most real questions handled right: in-scope answered with the right topic plus
-    out-of-scope handled (each as a share, so neither side is drowned by the other's count);
-    ties go to more in-scope questions answered or offered, then to the higher thresholds.
+    Only points where both triggers of the clarifying question are on (a threshold of 0
+    would answer every unsure or ambiguous message with a guess). Urgent posts first: no
+    point that sends fewer of them to the emergency reply (a classifier's ``emergency``
+    that falls back gets the clarifying question instead). Among the rest, the most real
+    questions handled right: in-scope answered with the right topic plus out-of-scope
+    handled (each as a share, so neither side is drowned by the other's count); ties go to
+    more in-scope questions answered or offered, then to the higher thresholds.
     """
+    fallback_on = [p for p in points if p["threshold"] > 0 and p["ambiguity_threshold"] > 0]
     return max(
-        points,
+        fallback_on or points,
         key=lambda p: (
+            p.get("red_flag_sensitivity", 0.0),
             round(p["in_scope_top1"] + p["out_of_scope_handled"], 4),
             p["in_scope_answered_or_offered"],
             p["threshold"],

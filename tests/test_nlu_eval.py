@@ -50,9 +50,9 @@ def real_dev() -> Dict[str, Any]:
 
 
 def test_real_questions_floor(real_dev: Dict[str, Any]) -> None:
-    # Measured 0.691 / 0.776 / 0.737 / 0.857 (session 7, docs/nlu.md); the targets are benchmarks.
-    # Out of scope moves by several items with unrelated training changes (0.796 -> 0.694 in
-    # session 6), so its floor sits four items below the measured 0.737, not at one run's level.
+    # Measured 0.560 / 0.855 / 0.825 / 0.88 at 0.5 / 0.2 (session 8, docs/nlu.md); the targets
+    # are benchmarks. Out of scope moves by several items with unrelated training changes (0.796
+    # -> 0.694 in session 6), so the floors sit well below one run's level.
     assert real_dev["in_scope_top1"] >= 0.50
     assert real_dev["in_scope_answered_or_offered"] >= 0.65
     assert real_dev["out_of_scope_handled"] >= 0.65

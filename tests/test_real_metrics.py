@@ -69,6 +69,20 @@ def test_the_best_point_handles_the_most_real_questions_right() -> None:
     assert best_real_point(points)["threshold"] == 0.6
 
 
+def test_the_best_point_gives_up_no_urgent_post() -> None:
+    points = [
+        {"threshold": 0.5, "ambiguity_threshold": 0.2, "in_scope_top1": 0.56, "out_of_scope_handled": 0.82,
+         "in_scope_answered_or_offered": 0.85, "red_flag_sensitivity": 0.88},
+        {"threshold": 0.6, "ambiguity_threshold": 0.2, "in_scope_top1": 0.50, "out_of_scope_handled": 0.89,
+         "in_scope_answered_or_offered": 0.87, "red_flag_sensitivity": 0.80},
+        # No clarifying question at all: more urgent posts reach the emergency reply, but
+        # every unsure message gets a guess. Not a configuration the clinic runs.
+        {"threshold": 0.0, "ambiguity_threshold": 0.0, "in_scope_top1": 0.69, "out_of_scope_handled": 0.44,
+         "in_scope_answered_or_offered": 0.69, "red_flag_sensitivity": 0.92},
+    ]  # fmt: skip
+    assert best_real_point(points)["threshold"] == 0.5
+
+
 def test_the_red_flag_set_adds_the_splits_counts_up() -> None:
     dev = {"red_flag_items": 4, "red_flag_caught": 3, "calm_items": 100, "red_flag_false_alarms": 1}
     test = {"red_flag_items": 6, "red_flag_caught": 6, "calm_items": 50, "red_flag_false_alarms": 2}
