@@ -14,6 +14,7 @@ from sklearn.metrics import precision_recall_fscore_support
 
 OUT_OF_SCOPE = "out_of_scope"
 FALLBACK = "nlu_fallback"
+EMERGENCY = "emergency"
 # The curve's grid: confidence thresholds 0.00 .. 0.90 and ambiguity margins 0.00 .. 0.20.
 THRESHOLDS = tuple(round(0.05 * step, 2) for step in range(19))
 AMBIGUITY_THRESHOLDS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2)
@@ -40,9 +41,11 @@ def decide(ranking: Ranking, threshold: float, ambiguity_threshold: float) -> st
         ambiguity_threshold: When the top two differ by less, the message falls back.
 
     Returns:
-        The top intent, or ``nlu_fallback``.
+        The top intent, or ``nlu_fallback``; ``emergency`` whenever it is the top intent.
 
     """
+    if ranking and ranking[0][0] == EMERGENCY:
+        return EMERGENCY  # never the clarifying question (rasa_server.red_flags undoes the fallback)
     if not ranking or ranking[0][1] < threshold:
         return FALLBACK
     if len(ranking) >= 2 and ranking[0][1] - ranking[1][1] < ambiguity_threshold:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, List, Sequence, Tuple
+from typing import Any, Callable, Collection, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from scripts.nlu_metrics import FALLBACK, OUT_OF_SCOPE, Ranking, decide, sweep
+from scripts.nlu_metrics import EMERGENCY, FALLBACK, OUT_OF_SCOPE, Ranking, decide, sweep
 
-EMERGENCY = "emergency"
 # The clarifying question offers this many topics as buttons (actions/fallback.py).
 OFFERED = 3
 TARGETS = {
@@ -147,20 +146,29 @@ def real_curve(outcomes: Sequence[RealOutcome], topics: Iterable[str]) -> List[D
     )
 
 
-def best_real_point(points: Sequence[Dict[str, float]]) -> Dict[str, float]:
+def best_real_point(
+    points: Sequence[Dict[str, float]], allowed: Optional[Collection[Tuple[float, float]]] = None
+) -> Dict[str, float]:
     """Returns the curve point to configure, read off the real development split.
 
     Only points where both triggers of the clarifying question are on (a threshold of 0
-    would answer every unsure or ambiguous message with a guess). Urgent posts first: no
+    would answer every unsure or ambiguous message with a guess), and, when ``allowed`` is
+    given, only its (threshold, ambiguity threshold) pairs. Urgent posts first: no
     point that sends fewer of them to the emergency reply (a classifier's ``emergency``
     that falls back gets the clarifying question instead). Among the rest, the most real
     questions handled right: in-scope answered with the right topic plus out-of-scope
     handled (each as a share, so neither side is drowned by the other's count); ties go to
     more in-scope questions answered or offered, then to the higher thresholds.
     """
-    fallback_on = [p for p in points if p["threshold"] > 0 and p["ambiguity_threshold"] > 0]
+    candidates = [
+        p
+        for p in points
+        if p["threshold"] > 0
+        and p["ambiguity_threshold"] > 0
+        and (allowed is None or (p["threshold"], p["ambiguity_threshold"]) in allowed)
+    ]
     return max(
-        fallback_on or points,
+        candidates or points,
         key=lambda p: (
             p.get("red_flag_sensitivity", 0.0),
             round(p["in_scope_top1"] + p["out_of_scope_handled"], 4),

@@ -6,7 +6,7 @@ The test split's report lists no wrong items: its errors are never read while wr
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Sequence
+from typing import Any, Collection, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from scripts.real_metrics import HEADLINE, TARGETS, RealOutcome, best_real_point, real_curve, score_real
 
@@ -20,8 +20,12 @@ def build(
     thresholds: Sequence[float],
     topics: Iterable[str],
     resources: Dict[str, Any],
+    allowed: Optional[Collection[Tuple[float, float]]] = None,
 ) -> Dict[str, Any]:
-    """Scores ``outcomes`` at the configured thresholds and over the whole curve."""
+    """Scores ``outcomes`` at the configured thresholds and over the whole curve.
+
+    The best point is chosen among ``allowed`` threshold pairs when given (best_real_point).
+    """
     topic_list = list(topics)
     metrics = score_real(outcomes, thresholds[0], thresholds[1], topic_list)
     if not SHOWS_ERRORS.get(name, False):
@@ -32,7 +36,7 @@ def build(
         "metrics": metrics,
         "targets": TARGETS,
         "resources": resources,
-        "best_point": best_real_point(points),
+        "best_point": best_real_point(points, allowed),
         "curve": points,
     }
 

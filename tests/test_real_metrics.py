@@ -83,6 +83,17 @@ def test_the_best_point_gives_up_no_urgent_post() -> None:
     assert best_real_point(points)["threshold"] == 0.5
 
 
+def test_the_best_point_stays_where_the_written_questions_keep_their_target() -> None:
+    points = [
+        {"threshold": 0.5, "ambiguity_threshold": 0.2, "in_scope_top1": 0.56, "out_of_scope_handled": 0.80,
+         "in_scope_answered_or_offered": 0.85, "red_flag_sensitivity": 0.92},
+        {"threshold": 0.6, "ambiguity_threshold": 0.2, "in_scope_top1": 0.50, "out_of_scope_handled": 0.86,
+         "in_scope_answered_or_offered": 0.87, "red_flag_sensitivity": 0.92},
+    ]  # fmt: skip
+    assert best_real_point(points)["threshold"] == 0.6
+    assert best_real_point(points, allowed=[(0.25, 0.05), (0.5, 0.2)])["threshold"] == 0.5
+
+
 def test_the_red_flag_set_adds_the_splits_counts_up() -> None:
     dev = {"red_flag_items": 4, "red_flag_caught": 3, "calm_items": 100, "red_flag_false_alarms": 1}
     test = {"red_flag_items": 6, "red_flag_caught": 6, "calm_items": 50, "red_flag_false_alarms": 2}
