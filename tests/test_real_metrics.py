@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Dict
+
 from scripts.real_metrics import RealOutcome, best_real_point, offered, red_flag_set, score_real
 
 TOPICS = ["reversibility", "recovery_time", "physical_therapy", "neurogenic_atrophy"]
@@ -57,39 +59,38 @@ def test_offered_lists_topics_only_best_first() -> None:
     ]
 
 
+def point(
+    threshold: float, ambiguity: float, top1: float, out_of_scope: float, offered: float, urgent: float = 0.0
+) -> Dict[str, float]:
+    """One point of a real split's curve."""
+    return {
+        "threshold": threshold,
+        "ambiguity_threshold": ambiguity,
+        "in_scope_top1": top1,
+        "out_of_scope_handled": out_of_scope,
+        "in_scope_answered_or_offered": offered,
+        "red_flag_sensitivity": urgent,
+    }
+
+
 def test_the_best_point_handles_the_most_real_questions_right() -> None:
-    points = [
-        {"threshold": 0.2, "ambiguity_threshold": 0.0, "in_scope_top1": 0.7, "out_of_scope_handled": 0.5,
-         "in_scope_answered_or_offered": 0.7},
-        {"threshold": 0.5, "ambiguity_threshold": 0.0, "in_scope_top1": 0.6, "out_of_scope_handled": 0.8,
-         "in_scope_answered_or_offered": 0.8},
-        {"threshold": 0.6, "ambiguity_threshold": 0.0, "in_scope_top1": 0.5, "out_of_scope_handled": 0.9,
-         "in_scope_answered_or_offered": 0.9},
-    ]  # fmt: skip
+    points = [point(0.2, 0.0, 0.7, 0.5, 0.7), point(0.5, 0.0, 0.6, 0.8, 0.8), point(0.6, 0.0, 0.5, 0.9, 0.9)]
     assert best_real_point(points)["threshold"] == 0.6
 
 
 def test_the_best_point_gives_up_no_urgent_post() -> None:
     points = [
-        {"threshold": 0.5, "ambiguity_threshold": 0.2, "in_scope_top1": 0.56, "out_of_scope_handled": 0.82,
-         "in_scope_answered_or_offered": 0.85, "red_flag_sensitivity": 0.88},
-        {"threshold": 0.6, "ambiguity_threshold": 0.2, "in_scope_top1": 0.50, "out_of_scope_handled": 0.89,
-         "in_scope_answered_or_offered": 0.87, "red_flag_sensitivity": 0.80},
+        point(0.5, 0.2, 0.56, 0.82, 0.85, urgent=0.88),
+        point(0.6, 0.2, 0.50, 0.89, 0.87, urgent=0.80),
         # No clarifying question at all: more urgent posts reach the emergency reply, but
         # every unsure message gets a guess. Not a configuration the clinic runs.
-        {"threshold": 0.0, "ambiguity_threshold": 0.0, "in_scope_top1": 0.69, "out_of_scope_handled": 0.44,
-         "in_scope_answered_or_offered": 0.69, "red_flag_sensitivity": 0.92},
-    ]  # fmt: skip
+        point(0.0, 0.0, 0.69, 0.44, 0.69, urgent=0.92),
+    ]
     assert best_real_point(points)["threshold"] == 0.5
 
 
 def test_the_best_point_stays_where_the_written_questions_keep_their_target() -> None:
-    points = [
-        {"threshold": 0.5, "ambiguity_threshold": 0.2, "in_scope_top1": 0.56, "out_of_scope_handled": 0.80,
-         "in_scope_answered_or_offered": 0.85, "red_flag_sensitivity": 0.92},
-        {"threshold": 0.6, "ambiguity_threshold": 0.2, "in_scope_top1": 0.50, "out_of_scope_handled": 0.86,
-         "in_scope_answered_or_offered": 0.87, "red_flag_sensitivity": 0.92},
-    ]  # fmt: skip
+    points = [point(0.5, 0.2, 0.56, 0.80, 0.85, urgent=0.92), point(0.6, 0.2, 0.50, 0.86, 0.87, urgent=0.92)]
     assert best_real_point(points)["threshold"] == 0.6
     assert best_real_point(points, allowed=[(0.25, 0.05), (0.5, 0.2)])["threshold"] == 0.5
 
