@@ -124,21 +124,20 @@ def store(engine: Engine, messages: Sequence[Tuple[int, int, str]]) -> Dict[int,
     with _store_lock, engine.begin() as connection:
         lock_index(connection)
         # A message erased since its text was read gets no vector.
-        ids = set(
+        asked = [event_id for event_id, _, _ in messages]
+        ids = list(
             connection.execute(
-                sa.select(message_rows.c.event_id).where(
-                    message_rows.c.event_id.in_([event_id for event_id, _, _ in messages])
-                )
+                sa.select(message_rows.c.event_id).where(message_rows.c.event_id.in_(asked))
             ).scalars()
         )
         connection.execute(
             sa.delete(message_vectors).where(
-                message_vectors.c.event_id.in_(sorted(ids)), message_vectors.c.model != MODEL
+                message_vectors.c.event_id.in_(ids), message_vectors.c.model != MODEL
             )
         )
         stored = set(
             connection.execute(
-                sa.select(message_vectors.c.event_id).where(message_vectors.c.event_id.in_(sorted(ids)))
+                sa.select(message_vectors.c.event_id).where(message_vectors.c.event_id.in_(ids))
             ).scalars()
         )
         rows = [
@@ -149,7 +148,7 @@ def store(engine: Engine, messages: Sequence[Tuple[int, int, str]]) -> Dict[int,
                 "vector": vectors[event_id].astype(np.float16).tobytes(),
             }
             for event_id, conversation_id, _ in messages
-            if event_id in ids and event_id not in stored
+            if event_id in ids and event_id not in stored  # at most 16 ids: a list will do
         ]
         if rows:
             connection.execute(sa.insert(message_vectors), rows)

@@ -5,9 +5,7 @@ The classifier is right about emergencies most of the time, but "most" is not en
 after the FallbackClassifier and, when the message contains a phrase of red_flags.yml or
 tells one of its warning signs (say, sudden numbness of one side),
 sets the intent to ``emergency`` with confidence 1.0, so the rules answer with the way to
-urgent care (999) instead of a quote or "I can't answer that". It also undoes the fallback
-when the classifier's best guess was ``emergency``: an unsure guess of an emergency still
-gets the way to urgent care, not the clarifying question.
+urgent care (999) instead of a quote or "I can't answer that".
 """
 
 from __future__ import annotations
@@ -94,18 +92,6 @@ def red_flag(text: str, path: Path = DEFAULT_PHRASES_FILE) -> Optional[str]:
     return load_red_flags(path).first_in(text)
 
 
-def _undo_fallback_from_emergency(message: Message) -> None:
-    intent = message.get(INTENT) or {}
-    if intent.get("name") != IntentName.NLU_FALLBACK:
-        return
-    ranking = [
-        item for item in message.get(INTENT_RANKING_KEY) or [] if item.get("name") != IntentName.NLU_FALLBACK
-    ]
-    if ranking and ranking[0].get("name") == IntentName.EMERGENCY:
-        message.set(INTENT, ranking[0], add_to_output=True)
-        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
-
-
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class RedFlagClassifier(GraphComponent):
     """Overrides the predicted intent with ``emergency`` when a red-flag phrase occurs."""
@@ -131,14 +117,10 @@ class RedFlagClassifier(GraphComponent):
         return cls(PROJECT_ROOT / config["phrases"])
 
     def process(self, messages: List[Message]) -> List[Message]:
-        """Sets ``emergency`` first, at confidence 1.0, on every message with a red flag.
-
-        A message the fallback took from a best guess of ``emergency`` gets that guess back.
-        """
+        """Sets ``emergency`` first, at confidence 1.0, on every message with a red flag."""
         for message in messages:
             text = message.get(TEXT)
             if not text or not self.flags.first_in(text):
-                _undo_fallback_from_emergency(message)
                 continue
             certain = {"name": IntentName.EMERGENCY, "confidence": 1.0}
             # The classifier's other intents stay listed (for the logs) at confidence 0: the

@@ -67,7 +67,7 @@ TARGETS = {
 def fallback_thresholds(config_path: Path) -> Tuple[float, float]:
     """Returns the FallbackClassifier's threshold and ambiguity threshold in a config."""
     pipeline = yaml.safe_load(config_path.read_text())["pipeline"]
-    fallback = next(item for item in pipeline if item["name"] == "FallbackClassifier")
+    fallback = next(item for item in pipeline if str(item["name"]).endswith("FallbackClassifier"))
     return float(fallback.get("threshold", 0.3)), float(fallback.get("ambiguity_threshold", 0.1))
 
 

@@ -45,7 +45,7 @@ def decide(ranking: Ranking, threshold: float, ambiguity_threshold: float) -> st
 
     """
     if ranking and ranking[0][0] == EMERGENCY:
-        return EMERGENCY  # never the clarifying question (rasa_server.red_flags undoes the fallback)
+        return EMERGENCY  # never the clarifying question (rasa_server.fallback)
     if not ranking or ranking[0][1] < threshold:
         return FALLBACK
     if len(ranking) >= 2 and ranking[0][1] - ranking[1][1] < ambiguity_threshold:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 import uuid
@@ -10,10 +9,6 @@ from typing import Any, List, Tuple
 
 import pytest
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import Engine
 
 from console.erasure import erase_sender
@@ -21,6 +16,7 @@ from console.index_batch import Batch
 from console.indexer import Indexer
 from core import messages
 from core.database import make_engine
+from tests.console.learning_support import Script, store
 from tooling.running_bot import RunningBot
 
 WAIT_S = 60.0
@@ -101,29 +97,21 @@ def erase_one_of_two(bot: RunningBot, engine: Engine, ask: str) -> None:
     assert "atrophy" in say(bot, mine, "what is muscle atrophy?").lower()
 
 
-def _stored_conversation(url: str, sender: str, words: str) -> None:
-    """Saves a short conversation of ``sender`` into Rasa's tables at ``url``, as the Rasa server does."""
-    start = time.time()
-    events = [
-        ActionExecuted("action_session_start", timestamp=start),
-        SessionStarted(timestamp=start + 0.1),
-        ActionExecuted("action_listen", timestamp=start + 0.2),
-        UserUttered(words, {"name": "disuse_atrophy", "confidence": 0.9}, timestamp=start + 0.3),
-        ActionExecuted("action_answer_topic", timestamp=start + 0.4),
-        SlotSet("topic", "disuse_atrophy", timestamp=start + 0.5),
-    ]
-    store = SQLTrackerStore(domain=Domain.empty(), host=url)
-    asyncio.run(store.save(DialogueStateTracker.from_events(sender, events)))
-    store.engine.dispose()
-
-
 def erase_during_an_index_batch(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The console's indexer has read a conversation's events and is writing its rows when the
     patient's erasure comes: the erasure waits for the batch, and no row of it is left after."""
     mine, other = f"erase-{uuid.uuid4().hex}", f"keep-{uuid.uuid4().hex}"
     secret, kept = f"zx{uuid.uuid4().hex[:10]}", f"kq{uuid.uuid4().hex[:10]}"
-    _stored_conversation(url, mine, f"my calf got thin after the cast, {secret}")
-    _stored_conversation(url, other, f"my arm got thin in the sling, {kept}")
+    answered = ("disuse_atrophy", "action_answer_topic")
+    store(
+        url,
+        {
+            mine: Script()
+            .say(f"my calf got thin after the cast, {secret}", *answered, topic=answered[0])
+            .events,
+            other: Script().say(f"my arm got thin in the sling, {kept}", *answered, topic=answered[0]).events,
+        },
+    )
     engine = make_engine(url)
     writing, release = threading.Event(), threading.Event()
     flush = Batch.flush

@@ -13,7 +13,6 @@ from rasa.shared.nlu.training_data.message import Message
 from core.settings import PROJECT_ROOT
 from rasa_server.red_flags import DEFAULT_PHRASES_FILE, RedFlagClassifier, red_flag
 from scripts.evaluate import EVALUATION_SETS
-from scripts.nlu_metrics import decide
 from scripts.real_corpus import SPLIT_FILES
 from tooling.nlu_files import nlu_examples
 from tooling.running_bot import RunningBot
@@ -114,32 +113,6 @@ def test_the_classifier_puts_emergency_first_and_keeps_the_rest_of_the_ranking()
         "out_of_scope",
     ]
     assert ordinary.get(INTENT)["name"] == "muscle_atrophy_overview"
-
-
-def test_an_unsure_emergency_gets_the_emergency_reply_not_the_clarifying_question() -> None:
-    component = RedFlagClassifier(DEFAULT_PHRASES_FILE)
-
-    def after_fallback(best: str) -> Message:
-        ranking = [
-            {"name": "nlu_fallback", "confidence": 0.5},
-            {"name": best, "confidence": 0.41},
-            {"name": "out_of_scope", "confidence": 0.38},
-        ]
-        return Message(
-            data={TEXT: "my mum is not herself tonight", INTENT: ranking[0], INTENT_RANKING_KEY: ranking}
-        )
-
-    unsure_emergency, unsure_topic = after_fallback("emergency"), after_fallback("recovery_time")
-    component.process([unsure_emergency, unsure_topic])
-
-    assert unsure_emergency.get(INTENT) == {"name": "emergency", "confidence": 0.41}
-    assert [item["name"] for item in unsure_emergency.get(INTENT_RANKING_KEY)] == [
-        "emergency",
-        "out_of_scope",
-    ]
-    assert unsure_topic.get(INTENT)["name"] == "nlu_fallback"
-    assert decide([("emergency", 0.41), ("out_of_scope", 0.38)], 0.5, 0.2) == "emergency"
-    assert decide([("recovery_time", 0.41), ("out_of_scope", 0.38)], 0.5, 0.2) == "nlu_fallback"
 
 
 def test_a_broken_phrases_file_fails_when_the_model_loads(tmp_path: Path) -> None:
