@@ -14,6 +14,7 @@ from core import messages
 from core.knowledge import get_knowledge
 from core.vocabulary import ActionName, SlotName
 
+# The clarifying question offers at most this many topics (scripts/real_metrics.py scores the same).
 MAX_CANDIDATES = 3
 # The "None of these" button sends a plain "no", which the rules turn into the honest fallback.
 NONE_OF_THESE_PAYLOAD = "/deny"

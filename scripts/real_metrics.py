@@ -11,10 +11,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Callable, Collection, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from actions.fallback import MAX_CANDIDATES
 from scripts.nlu_metrics import EMERGENCY, FALLBACK, OUT_OF_SCOPE, Ranking, decide, sweep
 
-# The clarifying question offers this many topics as buttons (actions/fallback.py).
-OFFERED = 3
 TARGETS = {
     "in_scope_top1": 0.85,
     "in_scope_answered_or_offered": 0.95,
@@ -46,7 +45,7 @@ class RealOutcome:
         return self.gold not in (OUT_OF_SCOPE, EMERGENCY)
 
 
-def offered(ranking: Ranking, topics: Iterable[str], limit: int = OFFERED) -> List[str]:
+def offered(ranking: Ranking, topics: Iterable[str], limit: int = MAX_CANDIDATES) -> List[str]:
     """The topics the clarifying question offers as buttons, best first."""
     known = set(topics)
     ranked = sorted(ranking, key=lambda pair: pair[1], reverse=True)

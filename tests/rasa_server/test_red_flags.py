@@ -33,6 +33,19 @@ REAL_POSTS = [SPLIT_FILES["train"], PROJECT_ROOT / "data" / "nlu" / "real_paraph
         "saya rasa nak bunuh diri",
         "mak pengsan tak sedarkan diri",
         "suami saya tiba-tiba sesak nafas",
+        # asking whether it is an emergency, or whether to go now
+        "when does a bad back become a medical emergency?",
+        "my leg went weak this afternoon, should we go to the ER?",
+        "is it better to drive him in ourselves than waiting for an ambulance?",
+        "when should grandpa be taken to hospital after a fall?",
+        # a sudden, very bad headache; breath that will not come
+        "then came the worst headache I have ever had",
+        "it felt like something burst in my head",
+        "she suddenly couldn't get a full breath lying down",
+        "could my mum have had a mild stroke while she slept?",
+        "why can't I stand all of a sudden?",
+        "pagi tadi senyum ayah nampak senget",
+        "tiba-tiba lengan kiri dia jatuh terkulai",
     ],
 )
 def test_red_flag_phrases_fire_in_english_and_malay(text: str) -> None:
@@ -52,6 +65,9 @@ def test_red_flag_phrases_fire_in_english_and_malay(text: str) -> None:
         "grandma fell in the bathroom and can't get up, she is so thin now",
         "tiba-tiba tangan dan kaki sebelah kiri ayah lemah pagi tadi",
         "mak jatuh dalam bilik air, kepala terhantuk dan dia asyik muntah",
+        "back pain with sciatica and since this morning my bladder won't empty",
+        "grandad fell in the garden and was on the floor for three hours before anyone came",
+        "both arms feel weak and lifting the kettle is getting harder and harder over the past few hours",
     ],
 )
 def test_warning_signs_told_inside_a_story_fire(text: str) -> None:
@@ -69,6 +85,10 @@ def test_warning_signs_told_inside_a_story_fire(text: str) -> None:
         "my legs are weak after bed rest",
         "otot saya mengecil",
         "I'm dying to know more",
+        "he had a stroke two years ago, his mouth is not crooked, how do we rebuild his arm?",
+        "mulut tak senget, cuma tangan lemah sejak strok tahun lepas",
+        "my mother is bedbound and incontinent after years of Parkinson's, how do we keep her muscles?",
+        "she went to the ER last year after a fall and has been weak since",
     ],
 )
 def test_ordinary_questions_raise_no_red_flag(text: str) -> None:
