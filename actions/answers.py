@@ -35,10 +35,6 @@ def resolve_topic(tracker: Tracker) -> Optional[Topic]:
     return topic
 
 
-# Meta's WhatsApp channel: reply buttons hold three choices at most.
-SEPARATE_RATING_CHANNEL = "whatsapp"
-
-
 def rating_buttons(topic_id: str, language: str) -> List[Dict[str, Any]]:
     """The "Helpful" / "Not helpful" quick replies, their payloads naming the topic they rate."""
     entity = json.dumps({EntityName.RATED_TOPIC: topic_id})
@@ -51,12 +47,11 @@ def rating_buttons(topic_id: str, language: str) -> List[Dict[str, Any]]:
     ]
 
 
-def quote_messages(topic: Topic, language: str, channel: str = "") -> List[Dict[str, Any]]:
+def quote_messages(topic: Topic, language: str) -> List[Dict[str, Any]]:
     """Returns the messages that answer ``topic``: the quote, then the footer with buttons.
 
-    The footer offers the next topics and "was this helpful?". On Meta's WhatsApp the
-    rating is a message of its own, so that both stay reply buttons (at most three each)
-    instead of turning into one list.
+    The footer offers the next topics and "was this helpful?" (Meta's WhatsApp channel
+    sends the rating as a message of its own: channels/whatsapp_cloud_format.py).
     """
     clinic = get_clinic()
     intro = messages.text("quote_intro", language, clinic=clinic.name)
@@ -66,12 +61,6 @@ def quote_messages(topic: Topic, language: str, channel: str = "") -> List[Dict[
     if clinic.article_url:
         footer = f"{messages.text('article_link', language, value=clinic.article_url)}\n{footer}"
     next_topics = topic_buttons(topic.subtopics or topic.related, language)
-    if channel == SEPARATE_RATING_CHANNEL:
-        return [
-            {"text": f"{intro}\n\n{quote}"},
-            {"text": footer, "buttons": next_topics},
-            {"text": messages.text("rate_question", language), "buttons": rating_buttons(topic.id, language)},
-        ]
     return [
         {"text": f"{intro}\n\n{quote}"},
         {"text": footer, "buttons": next_topics + rating_buttons(topic.id, language)},
@@ -94,7 +83,7 @@ class ActionAnswerTopic(Action):
         if topic is None:
             dispatcher.utter_message(text=messages.with_contact("cannot_answer", language))
             return [SlotSet(SlotName.LANGUAGE, language)]
-        for message in quote_messages(topic, language, tracker.get_latest_input_channel() or ""):
+        for message in quote_messages(topic, language):
             dispatcher.utter_message(**message)
         return [SlotSet(SlotName.TOPIC, topic.id), SlotSet(SlotName.LANGUAGE, language)]
 

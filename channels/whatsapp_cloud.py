@@ -27,6 +27,7 @@ from channels.whatsapp_cloud_format import (
     TEXT_MAX,
     inbound_messages,
     interactive_message,
+    separate_rating,
     text_message,
 )
 from channels.whatsapp_common import MessageHandler, Outbox, not_configured
@@ -145,8 +146,18 @@ class WhatsAppCloudOutput(OutputChannel):
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: List[Button], **kwargs: Any
     ) -> None:
-        """Sends ``text`` with reply buttons or a list; numbered options when neither fits."""
+        """Sends ``text`` with reply buttons or a list; numbered options when neither fits.
+
+        A rating that would not fit beside the other buttons follows in a message of its own.
+        """
         language = message_language(text, buttons)
+        buttons, rating = separate_rating(buttons)
+        await self._send_choices(recipient_id, text, buttons, language)
+        if rating:
+            await self._send_choices(recipient_id, messages.text("rate_question", language), rating, language)
+
+    async def _send_choices(self, recipient_id: str, text: str, buttons: List[Button], language: str) -> None:
+        """Sends ``text`` ending in one interactive message, or as numbered options."""
         pieces = split_text(text, TEXT_MAX)
         body = (
             pieces.pop()

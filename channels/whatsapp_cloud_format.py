@@ -5,10 +5,11 @@ Pure functions; limits are the Cloud API's (interactive messages reference).
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from channels.whatsapp_text import Button, Inbound
 from core import messages
+from core.vocabulary import IntentName
 
 TEXT_MAX = 4096
 BODY_MAX = 1024
@@ -80,6 +81,27 @@ def _choice(payload: Any, title: Any, base: Dict[str, str]) -> Optional[Inbound]
 def text_message(body: str) -> Dict[str, Any]:
     """Returns a plain text message (links are not previewed: they are the clinic's)."""
     return {"type": "text", "text": {"body": body, "preview_url": False}}
+
+
+_RATING_PAYLOADS = (f"/{IntentName.RATE_HELPFUL}", f"/{IntentName.RATE_NOT_HELPFUL}")
+
+
+def separate_rating(buttons: Sequence[Button]) -> Tuple[List[Button], List[Button]]:
+    """Splits off the "was this helpful?" buttons when, with the others, they exceed reply buttons.
+
+    Reply buttons hold three choices: the next topics and the rating together would become
+    one list, which hides both behind a "Choose" button. Sent as two messages, both stay
+    reply buttons.
+
+    Returns:
+        The other buttons and the rating buttons; all buttons and none when they fit together.
+
+    """
+    rating = [button for button in buttons if str(button.get("payload") or "").startswith(_RATING_PAYLOADS)]
+    others = [button for button in buttons if button not in rating]
+    if not rating or not others or len(buttons) <= MAX_REPLY_BUTTONS:
+        return list(buttons), []
+    return others, rating
 
 
 def interactive_message(body: str, buttons: Sequence[Button], language: str) -> Optional[Dict[str, Any]]:
