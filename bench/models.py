@@ -71,6 +71,7 @@ def train(name: str, config: Path, log_path: Path, timeout: float = 3600.0) -> T
 
     Raises:
         subprocess.CalledProcessError: If training fails.
+        SystemExit: If training takes longer than ``timeout``, saying so.
 
     """
     key = f"{name}-{fingerprint(training_inputs(config))}"
@@ -100,15 +101,21 @@ def train(name: str, config: Path, log_path: Path, timeout: float = 3600.0) -> T
     ]
     started = time.monotonic()
     with log_path.open("wb") as log:
-        subprocess.run(
-            command,
-            cwd=PROJECT_ROOT,
-            env=child_environment(RASA_MAX_CACHE_SIZE="0"),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            timeout=timeout,
-            check=True,
-        )
+        try:
+            subprocess.run(
+                command,
+                cwd=PROJECT_ROOT,
+                env=child_environment(RASA_MAX_CACHE_SIZE="0"),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
+                check=True,
+            )
+        except subprocess.TimeoutExpired:
+            raise SystemExit(
+                f"{name}: training took longer than {timeout / 3600:g} h and was stopped (its log: "
+                f"{log_path}); allow more with --train-timeout-hours"
+            ) from None
     train_s = time.monotonic() - started
     record_path.write_text(json.dumps({"train_s": round(train_s, 1), "config": config.read_text()}))
     return TrainedModel(name, model_path, train_s)
