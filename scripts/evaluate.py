@@ -308,6 +308,18 @@ def quiet_logs() -> None:
     configure_structlog(logging.WARNING)
 
 
+def scoring_order(requested: Sequence[str]) -> List[str]:
+    """The sets to score, in order: the written development set first whenever a real split is scored.
+
+    A real split's best threshold point must keep the written development set's target
+    (``keeps_written_targets``), so that set is scored before it, even when not asked for.
+    """
+    chosen = list(dict.fromkeys(requested))
+    if "dev" in chosen or any(name in REAL_SETS for name in chosen):
+        chosen = ["dev", *(name for name in chosen if name != "dev")]
+    return chosen
+
+
 def main() -> None:
     """Parses the command line and runs the evaluation or the cross-validation."""
     parser = argparse.ArgumentParser(
@@ -320,7 +332,8 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument(
         "--set", dest="sets", action="append", choices=[*sorted(EVALUATION_SETS), *REAL_SETS],
-        help="evaluation set to score (repeatable; default: dev, eval, real-dev, real-test)",
+        help="evaluation set to score (repeatable; default: dev, eval, real-dev, real-test; a real "
+        "split brings dev first, whose target bounds the real split's best point)",
     )  # fmt: skip
     args = parser.parse_args()
     quiet_logs()
@@ -329,7 +342,7 @@ def main() -> None:
         return
     real_reports = []
     allowed: Optional[List[Tuple[float, float]]] = None
-    for name in args.sets or ["dev", "eval", *REAL_SETS]:
+    for name in scoring_order(args.sets or ["dev", "eval", *REAL_SETS]):
         if name in REAL_SETS:
             real_reports.append(evaluate_real(args.model, args.config, args.out, name, allowed))
             print_real_summary(real_reports[-1])

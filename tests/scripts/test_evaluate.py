@@ -1,4 +1,4 @@
-"""``make eval`` keeps the held-out texts off the terminal: Rasa's debug parse log is silenced."""
+"""``make eval``: held-out texts stay off the terminal; a real split is scored after the written dev set."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from core.settings import PROJECT_ROOT
+from scripts.evaluate import scoring_order
 
 PROBE = """
 import structlog
@@ -25,3 +26,14 @@ def test_debug_parse_logs_are_not_printed() -> None:
     printed = result.stdout + result.stderr
     assert "a warning stays" in printed
     assert "a held-out question" not in printed
+
+
+def test_a_real_split_is_scored_after_the_written_development_set() -> None:
+    assert scoring_order(["real-dev"]) == ["dev", "real-dev"]
+    assert scoring_order(["real-test", "dev", "real-dev"]) == ["dev", "real-test", "real-dev"]
+    assert scoring_order(["dev", "eval", "real-dev", "real-test"]) == ["dev", "eval", "real-dev", "real-test"]
+
+
+def test_written_sets_alone_are_scored_as_asked() -> None:
+    assert scoring_order(["eval"]) == ["eval"]
+    assert scoring_order(["eval", "eval"]) == ["eval"]
