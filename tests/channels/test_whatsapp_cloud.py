@@ -144,6 +144,22 @@ def test_topic_question_gets_the_verbatim_quote_and_reply_buttons(whatsapp_bot: 
         assert len(delivery.text) <= 4096
 
 
+def test_a_malay_answer_asks_for_its_rating_in_malay(whatsapp_bot: WhatsAppBot) -> None:
+    number = new_number()
+    topic = get_knowledge().topics["reversibility"]
+    send(whatsapp_bot, number, text("otot yang dah mengecut tu boleh pulih semula ke?"))
+    received = whatsapp_bot.provider.wait_for(number, lambda got: quoted(topic, got))
+    buttons, rating = interactive(received)
+    assert [button["reply"]["title"] for button in buttons["action"]["buttons"]] == [
+        get_knowledge().topics[topic_id].title("ms") for topic_id in topic.related
+    ]
+    assert rating["body"]["text"] == messages.text("rate_question", "ms")
+    assert [button["reply"]["title"] for button in rating["action"]["buttons"]] == [
+        messages.text("rate_helpful", "ms"),
+        messages.text("rate_not_helpful", "ms"),
+    ]
+
+
 def test_an_overview_offers_its_subtopics_as_a_list(whatsapp_bot: WhatsAppBot) -> None:
     number = new_number()
     topic = get_knowledge().topics["atrophy_treatments"]
