@@ -60,7 +60,7 @@ def stock_config(work_dir: Path) -> Path:
     return target
 
 
-def train(name: str, config: Path, log_path: Path, timeout: float = 3600.0) -> TrainedModel:
+def train(name: str, config: Path, log_path: Path, timeout: float) -> TrainedModel:
     """Returns the model for ``config``, training it only when its inputs changed.
 
     Args:

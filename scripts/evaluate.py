@@ -315,9 +315,9 @@ def scoring_order(requested: Sequence[str]) -> List[str]:
     (``keeps_written_targets``), so that set is scored before it, even when not asked for.
     """
     chosen = list(dict.fromkeys(requested))
-    if "dev" in chosen or any(name in REAL_SETS for name in chosen):
-        chosen = ["dev", *(name for name in chosen if name != "dev")]
-    return chosen
+    if not any(name in REAL_SETS for name in chosen):
+        return chosen
+    return ["dev", *(name for name in chosen if name != "dev")]
 
 
 def main() -> None:
