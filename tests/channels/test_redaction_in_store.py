@@ -4,32 +4,21 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import List
 
 import pytest
 
-from tests.core.redaction_corpus import IDENTIFYING, ORDINARY
-from tests.core.test_redaction import survives
+from tests.channels.stored_values import stored_values
+from tests.core.redaction_corpus import IDENTIFYING, ORDINARY, leaked
 from tooling.running_bot import RunningBot
 
 pytestmark = pytest.mark.servers
 
 
-def stored_rows(bot: RunningBot) -> List[str]:
-    """Every row of every table of the tracker store, as text."""
-    with sqlite3.connect(bot.tracker_db) as connection:
-        tables = [
-            name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        ]
-        return [repr(row) for table in tables for row in connection.execute(f'SELECT * FROM "{table}"')]
-
-
 def test_no_identifying_form_of_the_corpus_is_stored(bot: RunningBot) -> None:
     for index, (message, _) in enumerate(IDENTIFYING):
         bot.send(f"redaction-forms-{index % 20}", message)
-    rows = "\n".join(stored_rows(bot))
-    leaked = [message for message, secret in IDENTIFYING if survives(secret, rows)]
-    assert leaked == [], f"{len(leaked)} of {len(IDENTIFYING)} forms reached the store"
+    leaking = leaked(stored_values(bot.tracker_db))
+    assert leaking == [], f"{len(leaking)} of {len(IDENTIFYING)} forms reached the store"
 
 
 def test_ordinary_messages_with_numbers_are_stored_unchanged(bot: RunningBot) -> None:

@@ -7,9 +7,6 @@ same ``clean_message``, and this proves it end to end for socket.io, Twilio and 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from pathlib import Path
-from typing import List
 
 import pytest
 
@@ -17,33 +14,11 @@ from bench.socketio_traffic import socketio_conversations
 from tests.channels import test_twilio_whatsapp as twilio
 from tests.channels import test_whatsapp_cloud as meta
 from tests.channels.conftest import WhatsAppBot
-from tests.core.redaction_corpus import IDENTIFYING
-from tests.core.test_redaction import survives
+from tests.channels.stored_values import stored_values
+from tests.core.redaction_corpus import IDENTIFYING, leaked
 from tooling.running_bot import RunningBot
 
 pytestmark = pytest.mark.servers
-
-
-def every_row(tracker_db: Path) -> str:
-    """Every row of every table of the tracker store, as text."""
-    with sqlite3.connect(tracker_db) as connection:
-        tables = [
-            name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        ]
-        return "\n".join(
-            repr(row) for table in tables for row in connection.execute(f'SELECT * FROM "{table}"')
-        )
-
-
-def user_messages(tracker_db: Path, senders: List[str]) -> int:
-    marks = ",".join("?" * len(senders))
-    with sqlite3.connect(tracker_db) as connection:
-        query = f"SELECT COUNT(*) FROM events WHERE type_name = 'user' AND sender_id IN ({marks})"
-        return int(connection.execute(query, senders).fetchone()[0])
-
-
-def leaked(rows: str) -> List[str]:
-    return [message for message, secret in IDENTIFYING if survives(secret, rows)]
 
 
 def test_no_identifying_form_reaches_the_store_through_twilio_or_meta(whatsapp_bot: WhatsAppBot) -> None:
@@ -53,7 +28,7 @@ def test_no_identifying_form_reaches_the_store_through_twilio_or_meta(whatsapp_b
         else:
             meta.send(whatsapp_bot, meta.new_number(), meta.text(message))
     # Each webhook answers once its message is handled and stored.
-    assert leaked(every_row(whatsapp_bot.bot.tracker_db)) == []
+    assert leaked(stored_values(whatsapp_bot.bot.tracker_db)) == []
 
 
 def test_no_identifying_form_reaches_the_store_through_the_web_chat(bot: RunningBot) -> None:
@@ -63,4 +38,4 @@ def test_no_identifying_form_reaches_the_store_through_the_web_chat(bot: Running
     run = asyncio.run(socketio_conversations(bot.rasa_url, scripts, at_once=16))
     assert run.errors == 0, [sample for sample in run.samples if not sample.ok][:5]
     assert len(run.samples) == len(forms)  # each one answered, so handled and stored
-    assert leaked(every_row(bot.tracker_db)) == []
+    assert leaked(stored_values(bot.tracker_db)) == []

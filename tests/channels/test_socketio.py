@@ -28,6 +28,7 @@ from channels.web_sessions import (
 from core import messages
 from core.message_rules import clean_sender
 from core.settings import Settings, WebChatSettings, get_settings
+from tests.channels.stored_values import stored_values
 from tests.conftest import close_polling_client
 from tooling.running_bot import RunningBot
 
@@ -146,15 +147,6 @@ def stored_sender_of_text(bot: RunningBot, text: str) -> List[str]:
     while not (senders := senders_of_text(bot, text)) and time.monotonic() < deadline:
         time.sleep(0.2)
     return senders
-
-
-def whole_store(bot: RunningBot) -> str:
-    """Every value of every row of every table of the tracker store, as one text."""
-    with sqlite3.connect(bot.tracker_db) as connection:
-        query = "SELECT name FROM sqlite_master WHERE type = 'table'"
-        tables = [name for (name,) in connection.execute(query)]
-        rows = [row for table in tables for row in connection.execute(f'SELECT * FROM "{table}"')]
-    return "\n".join(" ".join(str(value) for value in row) for row in rows)
 
 
 def rejection(language: str = "en") -> str:
@@ -304,7 +296,7 @@ def test_the_token_is_never_stored_only_its_keyed_hash(chat: Chat, bot: RunningB
     chat.emit({"session_id": token, "message": text})
     settle(chat, token)
     [shown] = stored_sender_of_text(bot, text)
-    store = whole_store(bot)
+    store = "\n".join(stored_values(bot.tracker_db))
     assert shown in store
     _, nonce, _, signature = token.split(".")  # the prefix and the issue time are no secret
     for secret in (token, nonce, signature):

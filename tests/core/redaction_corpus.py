@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from itertools import product
-from typing import List, Tuple
+from typing import Iterable, List, Tuple
 
 # Fullwidth digits (U+FF10..U+FF19), as some phone keyboards type them.
 FULLWIDTH = str.maketrans("0123456789", "".join(chr(0xFF10 + n) for n in range(10)))
@@ -63,6 +63,24 @@ def identifying() -> List[Tuple[str, str]]:
 
 
 IDENTIFYING = identifying()
+
+
+def leaked(stored: Iterable[str], pairs: Iterable[Tuple[str, str]] = IDENTIFYING) -> List[str]:
+    """The messages of ``pairs`` whose secret can still be read in one of the ``stored`` texts.
+
+    A secret of digits is read in the digits of one text (whatever separates them there), any
+    other secret case-blind. Texts are read one by one, never across two of them.
+    """
+    texts = list(stored)
+    # A non-digit between texts keeps, say, a timestamp's last digits from joining the next value's.
+    stored_digits = "|".join(digits(text) for text in texts)
+    stored_lower = "|".join(texts).lower()
+    return [
+        message
+        for message, secret in pairs
+        if (secret in stored_digits if secret.isdigit() else secret.lower() in stored_lower)
+    ]
+
 
 DOSES = ["20mg", "20 mg", "0.5 mg", "1000 IU", "2,000 mg", "5ml", "2 tablets 3 times a day", "60 mg daily"]
 DURATIONS = [

@@ -5,14 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.redaction import redact
-from tests.core.redaction_corpus import IDENTIFYING, ORDINARY, digits
-
-
-def survives(secret: str, stored: str) -> bool:
-    """Whether ``secret`` (digits, or an e-mail's name) can still be read in ``stored``."""
-    if secret.isdigit():
-        return secret in digits(stored)
-    return secret.lower() in stored.lower()
+from tests.core.redaction_corpus import IDENTIFYING, ORDINARY, leaked
 
 
 @pytest.mark.parametrize(
@@ -70,8 +63,8 @@ def test_nothing_to_redact_is_unchanged() -> None:
 
 
 def test_every_identifying_form_of_the_corpus_is_redacted() -> None:
-    leaked = [message for message, secret in IDENTIFYING if survives(secret, redact(message))]
-    assert leaked == [], f"{len(leaked)} of {len(IDENTIFYING)} forms leak"
+    leaking = [message for message, secret in IDENTIFYING if leaked([redact(message)], [(message, secret)])]
+    assert leaking == [], f"{len(leaking)} of {len(IDENTIFYING)} forms leak"
     assert len(IDENTIFYING) >= 300
 
 
@@ -92,3 +85,11 @@ def test_a_long_number_that_fails_the_card_checksum_is_kept(number: str) -> None
 def test_text_is_normalised_before_matching() -> None:
     fullwidth = "".join(chr(0xFF10 + int(digit)) for digit in "0123456789")
     assert redact(f"call {fullwidth[:3]}\u2013{fullwidth[3:6]}\u00a0{fullwidth[6:]}") == "call [phone]"
+
+
+def test_a_secret_is_read_within_one_stored_text_never_across_two() -> None:
+    card = "3400 000000 00009"
+    pairs = [(f"my card {card}", "340000000000009")]
+    assert leaked([f"note: {card}."], pairs) == [f"my card {card}"]
+    # Neighbouring values (a timestamp's end, zero confidences, a count) spell it only when glued.
+    assert leaked(["1796085634", "0.0", "0.0000", "000000", "9"], pairs) == []
