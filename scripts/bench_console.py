@@ -220,7 +220,7 @@ def run(db_url: str, label: str, count: int, repeat: int, shots: Path | None, on
     if not has_events:
         started = time.monotonic()
         subprocess.run(
-            [str(BIN_DIR / "python"), "scripts/generate_conversations.py", "--db-url", db_url,
+            [str(BIN_DIR / "python"), "-m", "scripts.generate_conversations", "--db-url", db_url,
              "--conversations", str(count)],
             cwd=PROJECT_ROOT,
             check=True,
