@@ -15,6 +15,7 @@ from pathlib import Path
 from bench import models, report
 from bench.intent_accuracy import evaluate
 from bench.measure import Measurement, Plan, SystemUnderTest, measure
+from core.cli_args import positive_number
 from core.settings import PROJECT_ROOT
 from tooling.launcher import ServiceGroup, action_server, free_port
 
@@ -59,7 +60,10 @@ def parse_arguments() -> argparse.Namespace:
     # Stock Rasa's transformer reads real patients' stories slowly: in session 9 it needed
     # about 3 minutes an epoch of its 100 on this 2-core machine (docs/performance.md).
     parser.add_argument(
-        "--train-timeout-hours", type=float, default=6.0, help="longest training allowed for each model"
+        "--train-timeout-hours",
+        type=positive_number,
+        default=6.0,
+        help="longest training allowed for each model",
     )
     return parser.parse_args()
 

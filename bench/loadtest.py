@@ -27,6 +27,7 @@ from bench.socketio_traffic import Flood, socketio_users
 from bench.traffic import Run, conversation_script, topic_questions, virtual_users
 from channels.web_sessions import stored_sender
 from core import messages
+from core.cli_args import at_least
 from core.settings import PROJECT_ROOT, get_settings
 from tooling.launcher import ServiceGroup, action_server, free_port, rasa_server
 
@@ -283,8 +284,8 @@ def write_reports(out: Path, results: List[LoadResult]) -> None:
 def main() -> int:
     """Runs the load test on both stores and writes the reports."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--conversations", type=int, default=200)
-    parser.add_argument("--length", type=int, default=20)
+    parser.add_argument("--conversations", type=at_least(1), default=200)
+    parser.add_argument("--length", type=at_least(1), default=20)
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports")
     arguments = parser.parse_args()
     log_dir = PROJECT_ROOT / "var" / "loadtest"

@@ -25,6 +25,7 @@ import socketio
 
 from bench.report import write_table
 from bench.whatsapp import twilio_webhook
+from core.cli_args import at_least
 from core.database import make_engine
 from core.settings import PROJECT_ROOT
 from handoff import queue
@@ -145,7 +146,9 @@ def percentiles(values: List[float]) -> Dict[str, float]:
 def main() -> None:
     """Measures a single Rasa server, then the cluster, and writes the reports."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=30, help="staff messages per channel, after 2 warm-ups")
+    parser.add_argument(
+        "--rounds", type=at_least(1), default=30, help="staff messages per channel, after 2 warm-ups"
+    )
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports")
     args = parser.parse_args()
     provider = FakeProvider().start()

@@ -25,6 +25,7 @@ import yaml
 from twilio.request_validator import RequestValidator
 
 from core import messages
+from core.cli_args import at_least
 from core.settings import PROJECT_ROOT
 from tooling.fake_whatsapp import SECRETS, Delivery, FakeProvider
 from tooling.running_bot import RunningBot, start_bot
@@ -112,7 +113,9 @@ def table(results: Dict[str, Dict[str, List[float]]]) -> str:
 def main() -> None:
     """Starts everything, measures both providers, prints the table."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=20, help="questions per provider, after 2 warm-ups")
+    parser.add_argument(
+        "--rounds", type=at_least(1), default=20, help="questions per provider, after 2 warm-ups"
+    )
     args = parser.parse_args()
     provider = FakeProvider().start()
     with tempfile.TemporaryDirectory() as tmp:

@@ -31,6 +31,7 @@ from console.schema import (
     ratings,
     unanswered_marks,
 )
+from core.cli_args import at_least
 from core.database import make_engine
 from core.settings import get_settings
 from handoff import queue as handoff_queue
@@ -138,12 +139,10 @@ def run(argv: Optional[List[str]] = None) -> int:
     settings = get_settings()
     parser = argparse.ArgumentParser(prog="python -m console.retention", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--days", type=int, default=settings.console.retention_days, help="retention period in days"
+        "--days", type=at_least(1), default=settings.console.retention_days, help="retention period in days"
     )
     parser.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
     args = parser.parse_args(argv)
-    if args.days < 1:
-        parser.error("--days must be at least 1")
     engine = make_engine(settings.core.tracker_db_url)
     try:
         result = purge(

@@ -33,6 +33,7 @@ from console import accounts, retraining, unanswered, unanswered_marks
 from console.indexer import Indexer
 from console.schema import conversations, ensure_schema, events, messages
 from console.timeutil import today
+from core.cli_args import at_least
 from core.database import make_engine
 from core.settings import PROJECT_ROOT, get_settings
 from tooling.launcher import BIN_DIR, ServiceGroup, console_server, free_port
@@ -275,8 +276,8 @@ def run(db_url: str, label: str, count: int, repeat: int, shots: Path | None, on
 def main() -> None:
     """Parses the command line and runs the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--conversations", type=int, default=10000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--conversations", type=at_least(1), default=10000)
+    parser.add_argument("--repeat", type=at_least(1), default=5)
     parser.add_argument("--postgres", action="store_true", help="use a throwaway PostgreSQL server")
     parser.add_argument("--screenshots", type=Path, help="also save screenshots of the pages here")
     parser.add_argument("--shots", choices=["all", "learning"], default="all", help="which screenshots")

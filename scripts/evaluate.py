@@ -32,6 +32,7 @@ from typing import Any, Collection, Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
+from core.cli_args import at_least
 from core.knowledge import get_knowledge
 from core.message_rules import clean_message
 from core.settings import PROJECT_ROOT, child_environment
@@ -329,7 +330,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "current.tar.gz")
     parser.add_argument("--config", type=Path, default=PROJECT_ROOT / "config.yml")
     parser.add_argument("--out", type=Path, default=REPORTS)
-    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--folds", type=at_least(2), default=5)
     parser.add_argument(
         "--set", dest="sets", action="append", choices=[*sorted(EVALUATION_SETS), *REAL_SETS],
         help="evaluation set to score (repeatable; default: dev, eval, real-dev, real-test; a real "

@@ -21,6 +21,7 @@ from typing import Any, Dict, List, Tuple
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 
+from core.cli_args import at_least
 from scripts.conversation_generator import Generator, Session, weighted
 
 CHANNELS = [("socketio", 0.62), ("twilio", 0.2), ("whatsapp", 0.12), ("rest", 0.06)]
@@ -63,16 +64,23 @@ def main() -> None:
     """Parses the command line and writes the conversations."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db-url", required=True, help="SQLAlchemy URL of the tracker store to fill")
-    parser.add_argument("--conversations", type=int, default=10000)
-    parser.add_argument("--days", type=int, default=240, help="spread over this many days back from now")
+    parser.add_argument("--conversations", type=at_least(1), default=10000)
+    parser.add_argument(
+        "--days", type=at_least(1), default=240, help="spread over this many days back from now"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--append", action="store_true", help="add to a tracker store that has events")
     args = parser.parse_args()
 
-    store = SQLTrackerStore(domain=None, host=args.db_url)
     table = SQLTrackerStore.SQLEvent.__table__
-    with store.engine.connect() as connection:
-        existing = connection.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+    try:
+        store = SQLTrackerStore(domain=None, host=args.db_url)
+        with store.engine.connect() as connection:
+            existing = connection.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+    except sa.exc.SQLAlchemyError as error:
+        # The URL may carry a password: say what failed, not the URL.
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        sys.exit(f"Cannot open the tracker store given by --db-url: {reason}")
     if existing and not args.append:
         sys.exit(f"The tracker store has {existing} events already; pass --append to add to it.")
     generator = Generator(args.seed)

@@ -63,3 +63,18 @@ def test_a_store_with_events_is_not_filled_again_without_append(tmp_path: Path) 
     appended = generate(db, "--conversations", "5", "--seed", "11", "--append")
     assert appended.returncode == 0, appended.stderr
     assert event_count(db) > before
+
+
+def test_bad_arguments_stop_with_a_reason_and_no_traceback(tmp_path: Path) -> None:
+    db = tmp_path / "tracker.db"
+    too_few = generate(db, "--conversations", "0")
+    assert too_few.returncode == 2 and "argument --conversations: 0 is less than 1" in too_few.stderr
+    unknown = subprocess.run(
+        [sys.executable, "-m", "scripts.generate_conversations", "--db-url", "nosuchdb://u:pw@host/x"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert unknown.returncode == 1
+    assert "Cannot open the tracker store given by --db-url" in unknown.stderr
+    assert "pw@" not in unknown.stderr and "Traceback" not in unknown.stderr
+    missing_folder = generate(tmp_path / "no" / "such" / "folder.db", "--conversations", "3")
+    assert missing_folder.returncode == 1 and "unable to open database file" in missing_folder.stderr
