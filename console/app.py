@@ -8,6 +8,7 @@ from typing import Any, Optional
 from urllib.parse import urlsplit
 
 from flask import Flask, g, render_template, request
+from flask.globals import request_ctx
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -70,6 +71,10 @@ def _security_headers(response: Any) -> Any:
 
 
 def _error_page(error: HTTPException) -> Any:
+    if request_ctx.url_adapter is None:
+        # The request could not be bound to this site (werkzeug's BadHost for a Host header
+        # it cannot encode): no link can be built, so the page's template cannot render.
+        return error.get_response()
     return render_template("error.html", error=error), error.code or 500
 
 
