@@ -9,6 +9,24 @@ from playwright.sync_api import ConsoleMessage, Dialog, Page, expect
 
 from tests.browser import browser, page  # noqa: F401
 from tests.demo.chat_page import WAIT_MS, WATCH
+from tooling.launcher import demo_server, free_port
+from tooling.running_bot import LOG_DIR
+
+# The page alone: its Rasa server is never reached by these tests.
+RASA_URL = "http://rasa.example:5005"
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[str]:
+    """The demo page server alone, on a free port."""
+    port = free_port()
+    service = demo_server(port, RASA_URL, log_path=LOG_DIR / f"demo-{port}.log")
+    service.start()
+    try:
+        service.wait_ready(60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        service.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ import gzip
 import json
 import re
 from html.parser import HTMLParser
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import pytest
 import requests
@@ -14,22 +14,7 @@ import requests
 from core.clinic import get_clinic
 from core.settings import get_settings
 from demo.server import BUNDLE, content_security_policy, json_for_script
-from tooling.launcher import demo_server, free_port
-from tooling.running_bot import LOG_DIR
-
-RASA_URL = "http://rasa.example:5005"
-
-
-@pytest.fixture(scope="module")
-def site() -> Iterator[str]:
-    port = free_port()
-    service = demo_server(port, RASA_URL, log_path=LOG_DIR / f"demo-{port}.log")
-    service.start()
-    try:
-        service.wait_ready(60)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        service.stop()
+from tests.demo.conftest import RASA_URL
 
 
 class Scripts(HTMLParser):
