@@ -26,7 +26,6 @@ def at_least(minimum: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"{number} is less than {minimum}")
         return number
 
-    whole_number.__name__ = f"whole number of at least {minimum}"
     return whole_number
 
 
