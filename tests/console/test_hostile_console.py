@@ -8,7 +8,6 @@ its path. Afterwards the console still signs staff in and lists conversations.
 from __future__ import annotations
 
 from typing import Iterator
-from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -76,13 +75,12 @@ UNKNOWN_TRANSFER_CODING = {"transfer-encoding-gzip", "transfer-encoding-twice"}
 
 @pytest.mark.parametrize("request_spec", RAW, ids=[raw.id for raw in RAW])
 def test_hostile_http_on_the_login_path(console: Console, request_spec: corpus.RawRequest) -> None:
-    address = urlsplit(console.url)
     raw = corpus.fill(request_spec, "/login", "127.0.0.1", b"username=a&password=b")
-    status = corpus.send_raw(address.hostname or "127.0.0.1", address.port or 80, raw)
+    status = corpus.send_raw(console.url, raw)
     if request_spec.id in UNKNOWN_TRANSFER_CODING:
         assert status == 501, f"{request_spec.id}: {status}"
     else:
-        assert status < 500, f"{request_spec.id}: {status}"
+        assert corpus.outcome_ok(request_spec.expect, status, answered=False), f"{request_spec.id}: {status}"
 
 
 def test_still_serving_after_the_corpus(console: Console) -> None:

@@ -6,7 +6,7 @@ and texts in its one parameter (``lang``). Afterwards it still serves the page.
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -34,17 +34,15 @@ SECRETS_OF_FILES = ("root:", "[tool.ruff]", "import ", "SECRET")
 
 @pytest.mark.parametrize("request_spec", RAW, ids=[raw.id for raw in RAW])
 def test_hostile_http_on_the_page(site: str, request_spec: corpus.RawRequest) -> None:
-    address = urlsplit(site)
     raw = corpus.fill(request_spec, "/", "127.0.0.1", b"lang=ms")
-    status = corpus.send_raw(address.hostname or "127.0.0.1", address.port or 80, raw)
-    assert status < 500, f"{request_spec.id}: {status}"
+    status = corpus.send_raw(site, raw)
+    assert corpus.outcome_ok(request_spec.expect, status, answered=False), f"{request_spec.id}: {status}"
 
 
 @pytest.mark.parametrize("path", CLIMBING)
 def test_no_path_reaches_a_file_outside_the_site(site: str, path: str) -> None:
-    address = urlsplit(site)
     raw = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
-    status = corpus.send_raw(address.hostname or "127.0.0.1", address.port or 80, raw)
+    status = corpus.send_raw(site, raw)
     assert 400 <= status < 500 or status == 0, f"{path[:40]}: {status}"
     response = requests.get(site + quote(path, safe="/%"), timeout=30)
     assert response.status_code >= 400

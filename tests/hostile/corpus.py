@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -146,13 +147,16 @@ def fill(request: RawRequest, path: str, host: str, body: bytes) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
-def send_raw(host: str, port: int, data: bytes, timeout: float = 5.0) -> int:
-    """Sends ``data`` on a fresh connection; returns the first response's status (0: none).
+def send_raw(server_url: str, data: bytes, timeout: float = 5.0) -> int:
+    """Sends ``data`` to the server at ``server_url`` on a fresh connection; returns its status (0: none).
 
     A server may close the connection, or keep waiting for the rest of a request that never
     ends, without answering malformed bytes; that counts as 0, which is not a 5xx.
     """
-    with socket.create_connection((host, port), timeout=timeout) as connection:
+    address = urlsplit(server_url)
+    with socket.create_connection(
+        (address.hostname or "127.0.0.1", address.port or 80), timeout=timeout
+    ) as connection:
         with contextlib.suppress(OSError):
             connection.sendall(data)
         received = b""

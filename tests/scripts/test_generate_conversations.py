@@ -15,9 +15,10 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from core.settings import PROJECT_ROOT
 
 
-def generate(db: Path, *options: str) -> subprocess.CompletedProcess:
-    """Runs the command line as the console's benchmark does."""
-    command = [sys.executable, "-m", "scripts.generate_conversations", "--db-url", f"sqlite:///{db}"]
+def generate(db: Path | str, *options: str) -> subprocess.CompletedProcess:
+    """Runs the command line as the console's benchmark does, on a SQLite file or any store URL."""
+    db_url = db if isinstance(db, str) else f"sqlite:///{db}"
+    command = [sys.executable, "-m", "scripts.generate_conversations", "--db-url", db_url]
     return subprocess.run([*command, *options], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
 
 
@@ -69,10 +70,7 @@ def test_bad_arguments_stop_with_a_reason_and_no_traceback(tmp_path: Path) -> No
     db = tmp_path / "tracker.db"
     too_few = generate(db, "--conversations", "0")
     assert too_few.returncode == 2 and "argument --conversations: 0 is less than 1" in too_few.stderr
-    unknown = subprocess.run(
-        [sys.executable, "-m", "scripts.generate_conversations", "--db-url", "nosuchdb://u:pw@host/x"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    unknown = generate("nosuchdb://u:pw@host/x")
     assert unknown.returncode == 1
     assert "Cannot open the tracker store given by --db-url" in unknown.stderr
     assert "pw@" not in unknown.stderr and "Traceback" not in unknown.stderr
