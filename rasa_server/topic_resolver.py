@@ -146,9 +146,13 @@ def resolve(
         return [{"name": chosen, "confidence": top["confidence"]}, *rest]
     if top.get("name") == IntentName.OUT_OF_SCOPE and vocabulary.mentions_muscle_loss(text):
         # Confidence 0 falls below any threshold, and the order is kept: the clarifying
-        # question offers the best of the other intents.
-        others = [item for item in ranking if item["name"] != IntentName.OUT_OF_SCOPE]
-        return [{"name": item["name"], "confidence": 0.0} for item in [*others, top]]
+        # question offers the best of the other intents. Emergency goes last but one: the
+        # fallback never takes a best guess of emergency, and this one is no guess at all
+        # (the red flags, which run after, still catch a story that is urgent).
+        demoted = (IntentName.OUT_OF_SCOPE, IntentName.EMERGENCY)
+        others = [item for item in ranking if item["name"] not in demoted]
+        emergency = [item for item in ranking if item["name"] == IntentName.EMERGENCY]
+        return [{"name": item["name"], "confidence": 0.0} for item in [*others, *emergency, top]]
     return None
 
 

@@ -11,6 +11,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from core.knowledge import KnowledgeBase
+from rasa_server.fallback import EmergencyAwareFallbackClassifier
 from rasa_server.topic_resolver import DEFAULT_VOCABULARY, TopicResolver, Vocabulary, load_vocabulary, resolve
 
 CATEGORIES = (
@@ -108,6 +109,19 @@ def test_muscle_loss_is_never_out_of_scope_at_full_confidence(vocabulary: Vocabu
     assert ranking is not None
     assert [item["name"] for item in ranking] == ["physical_therapy", "disuse_atrophy", "out_of_scope"]
     assert {item["confidence"] for item in ranking} == {0.0}
+
+
+def test_a_demoted_out_of_scope_never_leaves_emergency_first(vocabulary: Vocabulary) -> None:
+    # The fallback never takes a best guess of emergency: a calm story ranked out of scope,
+    # then emergency, must get the clarifying question, not the way to urgent care.
+    text = "my thumb muscle twitches when my hand is relaxed, no loss of strength, should I see a doctor?"
+    ranking = resolve(text, ranked("out_of_scope", "emergency", "atrophy_symptoms"), vocabulary)
+    assert ranking is not None
+    assert [item["name"] for item in ranking] == ["atrophy_symptoms", "emergency", "out_of_scope"]
+    fallback = EmergencyAwareFallbackClassifier({"threshold": 0.5, "ambiguity_threshold": 0.2})
+    message = Message(data={TEXT: text, INTENT: ranking[0], INTENT_RANKING_KEY: ranking})
+    fallback.process([message])
+    assert message.get(INTENT)["name"] == "nlu_fallback"
 
 
 def test_out_of_scope_without_muscle_loss_stays(vocabulary: Vocabulary) -> None:
