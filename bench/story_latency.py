@@ -21,14 +21,11 @@ import requests
 from bench.report import write_table
 from bench.traffic import Run, Sample
 from core.settings import PROJECT_ROOT
-from tooling.nlu_files import nlu_examples
+from tooling.nlu_files import EVALUATION_SETS, PARAPHRASE_FILE, SPLIT_FILES, nlu_examples
 from tooling.running_bot import start_bot
 
-SHORT_QUESTIONS = PROJECT_ROOT / "tests" / "nlu_eval" / "english.yml"
-STORIES = (
-    PROJECT_ROOT / "data" / "nlu" / "real_questions.yml",
-    PROJECT_ROOT / "data" / "nlu" / "real_paraphrases.yml",
-)
+SHORT_QUESTIONS = EVALUATION_SETS["eval"]["en"]
+STORIES = (SPLIT_FILES["train"], PARAPHRASE_FILE)
 STORY_WORDS = 60
 WARM_UP = 5
 PERCENTILES = ("p50_ms", "p95_ms", "max_ms")

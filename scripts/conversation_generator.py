@@ -35,9 +35,8 @@ from actions import answers, conversation, fallback
 from actions.common import topic_buttons
 from core import messages
 from core.knowledge import get_knowledge
-from core.settings import PROJECT_ROOT
 from core.vocabulary import ActionName, EntityName, IntentName
-from tooling.nlu_files import nlu_examples
+from tooling.nlu_files import nlu_examples, training_files
 
 META = {"model_id": "generated", "assistant_id": "synapse-muscle-atrophy"}
 # Questions outside the article, as patients ask them; the first ones come up most often.
@@ -84,7 +83,7 @@ KINDS = [
 def load_examples() -> Dict[str, List[str]]:
     """Returns the NLU training examples per intent, entity markup removed."""
     examples: Dict[str, List[str]] = {}
-    for path in sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml")):
+    for path in training_files():
         for text, intent in nlu_examples(path):
             examples.setdefault(intent, []).append(text)
     return examples

@@ -38,16 +38,11 @@ from core.message_rules import clean_message
 from core.settings import PROJECT_ROOT, child_environment
 from scripts import real_report
 from scripts.nlu_metrics import FALLBACK, Outcome, best_point, curve, score
-from scripts.real_corpus import SPLIT_FILES, load_split
+from scripts.real_corpus import load_split
 from scripts.real_metrics import HEADLINE, RealOutcome, red_flag_set
 from tooling.launcher import BIN_DIR
-from tooling.nlu_files import nlu_examples
+from tooling.nlu_files import EVALUATION_SETS, SPLIT_FILES, nlu_examples
 
-LANGUAGE_FILES = (("en", "english"), ("ms", "malay"))
-EVALUATION_SETS: Dict[str, Dict[str, Path]] = {
-    name: {language: PROJECT_ROOT / "tests" / folder / f"{stem}.yml" for language, stem in LANGUAGE_FILES}
-    for name, folder in (("eval", "nlu_eval"), ("dev", "nlu_dev"))
-}
 EVAL_FILES = EVALUATION_SETS["eval"]
 REAL_SETS = {"real-dev": SPLIT_FILES["dev"], "real-test": SPLIT_FILES["test"]}
 SET_TITLES = {

@@ -10,30 +10,27 @@ Items live in three Rasa NLU files with each example's provenance as metadata (`
 
 The split is by source page, so no page feeds both training and a held-out split. A page
 already in the corpus keeps its split; a new page's split comes from a hash of its address.
-``add`` brings in a file of new items (docs/nlu.md describes the form); ``counts`` prints the
-provenance counts.
+``add`` brings in a file of new items (docs/nlu.md describes the form); ``add-paraphrases``
+brings in paraphrases of training items, refusing any text of a set never trained on;
+``counts`` prints the provenance counts.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
 
 import yaml
 
 from core.settings import PROJECT_ROOT
+from tooling.nlu_files import PARAPHRASE_FILE, SPLIT_FILES, held_out_files, nlu_examples, training_files
 
-SPLIT_FILES: Dict[str, Path] = {
-    "train": PROJECT_ROOT / "data" / "nlu" / "real_questions.yml",
-    "dev": PROJECT_ROOT / "tests" / "nlu_real" / "dev.yml",
-    "test": PROJECT_ROOT / "tests" / "nlu_real" / "test.yml",
-}
-HELD_OUT = ("dev", "test")
 KINDS = ("user_post", "faq_heading", "title")
 LANGUAGES = ("en", "ms", "mixed")
 # Share of new pages per split, by the first byte of the address's hash.
@@ -166,6 +163,7 @@ def add(paths: Sequence[Path], intents: Iterable[str]) -> Counter[str]:
     corpus = load_corpus()
     split_of_page = {item.url: name for name, items in corpus.items() for item in items}
     seen = {normalise(item.text) for items in corpus.values() for item in items}
+    held_out = {normalise(text) for path in held_out_files() for text, _ in nlu_examples(path)}
     outcome: Counter[str] = Counter()
     known = list(intents)
     for path in paths:
@@ -177,12 +175,75 @@ def add(paths: Sequence[Path], intents: Iterable[str]) -> Counter[str]:
             if normalise(item.text) in seen:
                 outcome["refused: duplicate text"] += 1
                 continue
+            split = split_of_page.get(item.url, page_split(item.url))
+            if split == "train" and normalise(item.text) in held_out:
+                outcome["refused: text of a set never trained on"] += 1
+                continue
             seen.add(normalise(item.text))
-            split = split_of_page.setdefault(item.url, page_split(item.url))
+            split_of_page[item.url] = split
             corpus[split].append(item)
             outcome[split] += 1
     for name, items in corpus.items():
         write_split(name, items)
+    return outcome
+
+
+def read_paraphrase_file(path: Path) -> Tuple[List[str], Dict[str, List[str]]]:
+    """Reads the paraphrase file as written: its header comment lines and its texts per intent."""
+    text = path.read_text(encoding="utf-8")
+    header = list(itertools.takewhile(lambda line: line.startswith("#"), text.splitlines()))
+    blocks = (yaml.safe_load(text) or {}).get("nlu") or []
+    texts = {
+        str(block["intent"]): [
+            line.strip()[2:] for line in str(block["examples"]).splitlines() if line.strip()
+        ]
+        for block in blocks
+    }
+    return header, texts
+
+
+def write_paraphrase_file(path: Path, header: Sequence[str], texts: Mapping[str, Sequence[str]]) -> None:
+    """Writes the paraphrase file: the header, then each intent's texts sorted, as Rasa's block lists."""
+    body = ["version: '3.1'", "nlu:"]
+    for intent in sorted(texts):
+        body += [f"- intent: {intent}", "  examples: |"]
+        body += [f"    - {text}" for text in sorted(texts[intent])]
+    path.write_text("\n".join([*header, *body]) + "\n", encoding="utf-8")
+
+
+def add_paraphrases(paths: Sequence[Path], intents: Iterable[str]) -> Counter[str]:
+    """Adds paraphrases of training items (YAML lists of intent and text) to the paraphrase file.
+
+    Refuses an unknown label, an empty text, a text already trained on and, above all, a text of
+    any set never trained on (the written sets and the real corpus's held-out splits), all
+    compared normalised. Returns how many were added and how many refused, by reason.
+    """
+    known = set(intents)
+    held_out = {normalise(text) for path in held_out_files() for text, _ in nlu_examples(path)}
+    trained = {normalise(text) for path in training_files() for text, _ in nlu_examples(path)}
+    header, texts = read_paraphrase_file(PARAPHRASE_FILE)
+    trained |= {normalise(text) for group in texts.values() for text in group}
+    outcome: Counter[str] = Counter()
+    for path in paths:
+        for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            if not isinstance(entry, dict):
+                outcome["refused: not an intent and a text"] += 1
+                continue
+            text, intent = " ".join(str(entry.get("text", "")).split()), str(entry.get("intent", ""))
+            key = normalise(text)
+            if not key:
+                outcome["refused: empty text"] += 1
+            elif intent not in known:
+                outcome[f"refused: unknown label {intent!r}"] += 1
+            elif key in held_out:
+                outcome["refused: text of a set never trained on"] += 1
+            elif key in trained:
+                outcome["refused: already trained on"] += 1
+            else:
+                trained.add(key)
+                texts.setdefault(intent, []).append(text)
+                outcome["added"] += 1
+    write_paraphrase_file(PARAPHRASE_FILE, header, texts)
     return outcome
 
 
@@ -202,7 +263,7 @@ def counts(corpus: Dict[str, List[Item]]) -> Dict[str, Counter[str]]:
 
 
 def main() -> None:
-    """Parses the command line: ``add FILE...`` or ``counts``."""
+    """Parses the command line: ``add FILE...``, ``add-paraphrases FILE...`` or ``counts``."""
     from core.knowledge import get_knowledge
 
     parser = argparse.ArgumentParser(
@@ -211,11 +272,18 @@ def main() -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     adding = commands.add_parser("add", help="add new items (YAML lists) to the corpus")
     adding.add_argument("files", nargs="+", type=Path)
+    paraphrasing = commands.add_parser(
+        "add-paraphrases", help="add paraphrases of training items (YAML lists of intent and text)"
+    )
+    paraphrasing.add_argument("files", nargs="+", type=Path)
     commands.add_parser("counts", help="print the provenance counts")
     args = parser.parse_args()
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    intents = [*get_knowledge().topics, *domain["intents"]]
     if args.command == "add":
-        domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-        print(dict(add(args.files, [*get_knowledge().topics, *domain["intents"]])))
+        print(dict(add(args.files, intents)))
+    elif args.command == "add-paraphrases":
+        print(dict(add_paraphrases(args.files, intents)))
     for title, counter in counts(load_corpus()).items():
         print(f"{title}: {dict(counter.most_common())}")
 

@@ -10,12 +10,9 @@ import pytest
 
 from core.knowledge import KnowledgeBase
 from core.language import detect_language
-from core.settings import PROJECT_ROOT
-from scripts.evaluate import EVALUATION_SETS
 from scripts.real_corpus import normalise
-from tooling.nlu_files import nlu_examples
+from tooling.nlu_files import EVALUATION_SETS, TRAINING_DIR, nlu_examples, training_files
 
-TRAINING_DIR = PROJECT_ROOT / "data" / "nlu"
 FAQ_TOPICS = ("prevention", "reversibility", "recovery_time", "permanent_disability", "physiotherapy_role")
 CONVERSATION_INTENTS = (
     "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge",
@@ -30,7 +27,7 @@ def examples(*paths: Path) -> List[Tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def training() -> List[Tuple[str, str]]:
-    return examples(*sorted(TRAINING_DIR.glob("*.yml")))
+    return examples(*training_files())
 
 
 @pytest.fixture(scope="module", params=sorted(EVALUATION_SETS))

@@ -12,10 +12,19 @@ import yaml
 
 from core.knowledge import KnowledgeBase
 from core.settings import PROJECT_ROOT
-from scripts.real_corpus import HELD_OUT, SPLIT_FILES, Item, add, load_corpus, normalise, page_split, validate
-from tooling.nlu_files import nlu_examples
+from scripts.real_corpus import (
+    Item,
+    add,
+    add_paraphrases,
+    load_corpus,
+    normalise,
+    page_split,
+    read_paraphrase_file,
+    validate,
+)
+from tooling.nlu_files import EVALUATION_SETS, HELD_OUT_SPLITS, SPLIT_FILES, nlu_examples, training_files
 
-TRAINING_FILES = sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml"))
+TRAINING_FILES = training_files()
 # The test split is frozen: this digest changes only with a deliberate new data round
 # (docs/nlu.md: the history table records every round's figures).
 FROZEN_TEST_SPLIT = PROJECT_ROOT / "tests" / "nlu_real" / "test.sha256"
@@ -62,7 +71,7 @@ def test_no_held_out_text_or_page_is_in_any_training_file(corpus: Dict[str, List
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or [])
         for example in (block.get("examples") if isinstance(block.get("examples"), list) else [])
     }
-    for split in HELD_OUT:
+    for split in HELD_OUT_SPLITS:
         assert [item.text for item in corpus[split] if normalise(item.text) in trained_texts] == []
         assert {item.url for item in corpus[split]} & trained_pages == set()
 
@@ -86,13 +95,55 @@ def test_adding_items_keeps_each_pages_split_and_refuses_bad_ones(
     entries.append({**entries[0], "text": "Will my calf come back 0?!"})  # same text, other punctuation
     entries.append({**entries[1], "text": "from the clinic", "url": "https://synapse.com.my/x"})
     entries.append({**entries[2], "text": "no such label", "intent": "weather"})
+    pages = (f"https://forum.example/p/{n}" for n in range(99))
+    training_page = next(url for url in pages if page_split(url) == "train")
+    written_text, written_intent = nlu_examples(EVALUATION_SETS["eval"]["en"])[0]
+    entries.append({**entries[3], "text": written_text, "intent": written_intent, "url": training_page})
     new.write_text(yaml.safe_dump(entries))
 
     outcome = add([new], intents)
 
     assert outcome["refused: duplicate text"] == 1
-    assert sum(count for reason, count in outcome.items() if reason.startswith("refused")) == 3
+    assert outcome["refused: text of a set never trained on"] == 1
+    assert sum(count for reason, count in outcome.items() if reason.startswith("refused")) == 4
     corpus = load_corpus()
     assert sum(len(items) for items in corpus.values()) == 40
     assert all(page_split(item.url) == name for name, items in corpus.items() for item in items)
     assert {name for name, items in corpus.items() if items} == {"train", "dev", "test"}
+
+
+def test_adding_paraphrases_refuses_every_held_out_text_and_keeps_the_file_readable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, intents: List[str], corpus: Dict[str, List[Item]]
+) -> None:
+    paraphrases = tmp_path / "real_paraphrases.yml"
+    paraphrases.write_text(
+        "# Paraphrases, kept header.\nversion: '3.1'\nnlu:\n- intent: reversibility\n  examples: |\n"
+        "    - will my thigh ever fill out again after the cast\n"
+    )
+    monkeypatch.setattr("scripts.real_corpus.PARAPHRASE_FILE", paraphrases)
+    written_dev, written_intent = nlu_examples(EVALUATION_SETS["dev"]["en"])[0]
+    held_out = {split: corpus[split][0] for split in HELD_OUT_SPLITS}
+    new = tmp_path / "new.yml"
+    new.write_text(yaml.safe_dump([
+        {"intent": written_intent, "text": f"  {written_dev.upper()}!! "},
+        *({"intent": item.intent, "text": item.text} for item in held_out.values()),
+        {"intent": corpus["train"][0].intent, "text": corpus["train"][0].text},
+        {"intent": "reversibility", "text": "Will my thigh ever fill out again after the cast?"},
+        {"intent": "weather", "text": "will it rain on my physio day"},
+        {"intent": "reversibility", "text": "   "},
+        "just a sentence",
+        {"intent": "recovery_time", "text": "how many weeks till my   calf is back after the boot"},
+    ]))  # fmt: skip
+
+    outcome = add_paraphrases([new], intents)
+
+    assert outcome["refused: text of a set never trained on"] == 1 + len(HELD_OUT_SPLITS)
+    assert outcome["refused: already trained on"] == 2
+    assert outcome["added"] == 1
+    assert sum(outcome.values()) == 9
+    header, texts = read_paraphrase_file(paraphrases)
+    assert header == ["# Paraphrases, kept header."]
+    assert sorted(nlu_examples(paraphrases)) == [
+        ("how many weeks till my calf is back after the boot", "recovery_time"),
+        ("will my thigh ever fill out again after the cast", "reversibility"),
+    ]

@@ -10,15 +10,12 @@ import pytest
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from core.settings import PROJECT_ROOT
 from rasa_server.red_flags import DEFAULT_PHRASES_FILE, RedFlagClassifier, red_flag
-from scripts.evaluate import EVALUATION_SETS
-from scripts.real_corpus import SPLIT_FILES
-from tooling.nlu_files import nlu_examples
+from tooling.nlu_files import EVALUATION_SETS, PARAPHRASE_FILE, SPLIT_FILES, nlu_examples, training_files
 from tooling.running_bot import RunningBot
 
 # The real questions of the training split and their paraphrases (docs/nlu.md).
-REAL_POSTS = [SPLIT_FILES["train"], PROJECT_ROOT / "data" / "nlu" / "real_paraphrases.yml"]
+REAL_POSTS = [SPLIT_FILES["train"], PARAPHRASE_FILE]
 
 
 @pytest.mark.parametrize(
@@ -101,7 +98,7 @@ def _examples(paths: List[Path]) -> List[Tuple[str, str]]:
 
 def test_no_red_flag_fires_on_any_other_intent_of_the_written_training_and_held_out_sets() -> None:
     # Every phrase pre-empts the answer to any question containing it; keep that cost at zero here.
-    paths = [path for path in sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml")) if path not in REAL_POSTS]
+    paths = [path for path in training_files() if path not in REAL_POSTS]
     paths += [path for files in EVALUATION_SETS.values() for path in files.values()]
     fired = [(text, intent) for text, intent in _examples(paths) if intent != "emergency" and red_flag(text)]
     assert fired == []
