@@ -7,6 +7,9 @@ that. ``SentenceVectorClassifier`` fits a logistic regression over its sentence 
 in ``cascade`` mode, is consulted only when DIET is unsure, says out of scope, or the
 message is long: short confident questions keep DIET's speed (docs/nlu.md measures each
 mode). When consulted, the two rankings are averaged with ``weight`` on this classifier.
+Its own probabilities can mix in a vote of the ``neighbours`` nearest training examples
+(``neighbour_weight``): a real story often sits next to the paraphrases of one like it,
+which a linear boundary over 24 topics blurs (docs/nlu.md measures it).
 It reads the last ``reads_last_words`` words of a message: a patient's question comes at the
 end of their story, and e5's time grows with the length (docs/nlu.md measures both).
 """
@@ -70,6 +73,25 @@ def needs_second_opinion(message: Message, consult_below: float, long_message_wo
     return len(str(message.get(TEXT) or "").split()) >= long_message_words
 
 
+def neighbour_vote(
+    queries: np.ndarray, examples: np.ndarray, example_classes: np.ndarray, class_count: int,
+    neighbours: int, temperature: float,
+) -> np.ndarray:  # fmt: skip
+    """Each query's vote of its ``neighbours`` nearest examples (cosine), a softmax of their similarity.
+
+    Returns one row per query with a share per class, summing to one.
+    """
+    similarity = queries @ examples.T
+    count = min(neighbours, similarity.shape[1])
+    nearest = np.argpartition(-similarity, count - 1, axis=1)[:, :count]
+    closeness = np.take_along_axis(similarity, nearest, axis=1)
+    weights = np.exp((closeness - closeness.max(axis=1, keepdims=True)) / temperature)
+    votes = np.zeros((len(queries), class_count), dtype=np.float64)
+    for row in range(len(queries)):
+        np.add.at(votes[row], example_classes[nearest[row]], weights[row])
+    return votes / votes.sum(axis=1, keepdims=True)
+
+
 def combine(first: Sequence[Dict[str, Any]], second: Dict[str, float], weight: float) -> List[Dict[str, Any]]:
     """Averages two rankings, ``weight`` on ``second``; returns the best first."""
     scores = {str(item["name"]): (1 - weight) * float(item["confidence"] or 0.0) for item in first}
@@ -85,7 +107,7 @@ class SentenceVectorClassifier(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        """Cascade mode, its triggers, the ensemble weight, the regression's strength, the window read."""
+        """Cascade mode and triggers, ensemble weight, regression, window, the neighbours' vote."""
         return {
             "mode": "cascade",
             "consult_below": 0.9,
@@ -93,6 +115,9 @@ class SentenceVectorClassifier(GraphComponent):
             "weight": 0.5,
             "regularisation": 10.0,
             "reads_last_words": 0,
+            "neighbours": 0,
+            "neighbour_weight": 0.0,
+            "neighbour_temperature": 0.05,
         }
 
     def __init__(self, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource) -> None:
@@ -107,6 +132,9 @@ class SentenceVectorClassifier(GraphComponent):
         self.classes: List[str] = []
         self.coef: Optional[np.ndarray] = None
         self.intercept: Optional[np.ndarray] = None
+        # The training examples' vectors and class indices, kept for the neighbours' vote.
+        self.examples: Optional[np.ndarray] = None
+        self.example_classes: Optional[np.ndarray] = None
 
     @classmethod
     def create(
@@ -134,9 +162,19 @@ class SentenceVectorClassifier(GraphComponent):
         regression.fit(vectors, labels)
         coef, intercept = regression.coef_.astype(np.float32), regression.intercept_.astype(np.float32)
         self.classes, self.coef, self.intercept = [str(name) for name in regression.classes_], coef, intercept
+        arrays = {"coef": coef, "intercept": intercept, "classes": np.array(self.classes)}
+        if self._uses_neighbours:
+            index = {name: position for position, name in enumerate(self.classes)}
+            self.examples = vectors.astype(np.float32)
+            self.example_classes = np.array([index[label] for label in labels], dtype=np.int32)
+            arrays.update(examples=self.examples, example_classes=self.example_classes)
         with self._model_storage.write_to(self._resource) as directory:
-            np.savez(directory / WEIGHTS_FILE, coef=coef, intercept=intercept, classes=np.array(self.classes))
+            np.savez(directory / WEIGHTS_FILE, **arrays)
         return self._resource
+
+    @property
+    def _uses_neighbours(self) -> bool:
+        return int(self.config["neighbours"]) > 0 and float(self.config["neighbour_weight"]) > 0
 
     @classmethod
     def load(
@@ -153,6 +191,9 @@ class SentenceVectorClassifier(GraphComponent):
             weights = np.load(directory / WEIGHTS_FILE)
             component.coef, component.intercept = weights["coef"], weights["intercept"]
             component.classes = [str(name) for name in weights["classes"]]
+            if component._uses_neighbours and "examples" in weights:
+                component.examples = weights["examples"]
+                component.example_classes = weights["example_classes"]
         embed(["warm up"])
         return component
 
@@ -165,6 +206,13 @@ class SentenceVectorClassifier(GraphComponent):
             return [{} for _ in texts]
         vectors = embed([self._window(text) for text in texts])
         probabilities = softmax(vectors @ self.coef.T + self.intercept)
+        if self.examples is not None and self.example_classes is not None:
+            share = float(self.config["neighbour_weight"])
+            votes = neighbour_vote(
+                vectors, self.examples, self.example_classes, len(self.classes),
+                int(self.config["neighbours"]), float(self.config["neighbour_temperature"]),
+            )  # fmt: skip
+            probabilities = (1 - share) * probabilities + share * votes
         return [dict(zip(self.classes, map(float, row), strict=False)) for row in probabilities]
 
     def process(self, messages: List[Message]) -> List[Message]:

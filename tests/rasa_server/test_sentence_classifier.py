@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict, List
 
+import numpy as np
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -18,6 +19,7 @@ from rasa_server.sentence_classifier import (
     combine,
     last_words,
     needs_second_opinion,
+    neighbour_vote,
 )
 
 TRAINING = {
@@ -39,18 +41,22 @@ def message(text: str, intent: str = "", confidence: float = 0.0) -> Message:
     return Message(data=data)
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> SentenceVectorClassifier:
-    storage = LocalModelStorage(tmp_path_factory.mktemp("storage"))
+def train_and_load(storage_dir: Path, **config: Any) -> SentenceVectorClassifier:
+    storage = LocalModelStorage(storage_dir)
     resource = Resource("sentence_classifier")
     context = ExecutionContext(GraphSchema({}), "test")
-    config = {**SentenceVectorClassifier.get_default_config(), "mode": "replace"}
+    config = {**SentenceVectorClassifier.get_default_config(), "mode": "replace", **config}
     component = SentenceVectorClassifier.create(config, storage, resource, context)
     examples = [
         Message(data={TEXT: text, INTENT: intent}) for intent, texts in TRAINING.items() for text in texts
     ]
     component.train(TrainingData(training_examples=examples))
     return SentenceVectorClassifier.load(config, storage, resource, context)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> SentenceVectorClassifier:
+    return train_and_load(tmp_path_factory.mktemp("storage"))
 
 
 def test_a_loaded_classifier_ranks_paraphrases_it_never_saw(trained: SentenceVectorClassifier) -> None:
@@ -94,3 +100,28 @@ def test_combine_averages_the_two_rankings_best_first() -> None:
 def test_an_unknown_mode_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="mode"):
         SentenceVectorClassifier({"mode": "sometimes"}, LocalModelStorage(tmp_path), Resource("x"))
+
+
+def test_the_neighbours_vote_goes_to_the_class_of_the_nearest_examples() -> None:
+    examples = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]], dtype=np.float32)
+    classes = np.array([0, 0, 1, 1])
+    votes = neighbour_vote(np.array([[0.2, 0.98], [0.95, 0.05]]), examples, classes, 3, 2, 0.05)
+    assert votes.argmax(axis=1).tolist() == [1, 0]
+    assert votes[:, 2].tolist() == [0.0, 0.0]
+    assert votes.sum(axis=1) == pytest.approx([1.0, 1.0])
+    # More neighbours asked for than there are examples: every example votes.
+    assert neighbour_vote(examples[:1], examples, classes, 2, 10, 1.0).min() > 0
+
+
+def test_a_trained_classifier_keeps_its_examples_and_mixes_their_vote_in(
+    tmp_path: Path, trained: SentenceVectorClassifier
+) -> None:
+    with_neighbours = train_and_load(tmp_path, neighbours=2, neighbour_weight=0.5)
+    assert with_neighbours.examples is not None and with_neighbours.examples.shape[0] == 9
+    assert trained.examples is None  # off by default: nothing more stored
+    seen = "berapa lama nak pulih"
+    assert (
+        with_neighbours.probabilities([seen])[0]["recovery_time"]
+        > trained.probabilities([seen])[0]["recovery_time"]
+    )
+    assert sum(with_neighbours.probabilities([seen])[0].values()) == pytest.approx(1.0, abs=1e-4)
