@@ -43,6 +43,10 @@ REAL_POSTS = [SPLIT_FILES["train"], PARAPHRASE_FILE]
         "why can't I stand all of a sudden?",
         "pagi tadi senyum ayah nampak senget",
         "tiba-tiba lengan kiri dia jatuh terkulai",
+        "we found nan lying on the floor for at least ten hours, cold and confused",
+        "halfway round the shops my right leg just stopped working",
+        "then suddenly it was as if he'd forgotten how to walk",
+        "two days after the spin class I am passing cola-coloured pee, is that normal?",
     ],
 )
 def test_red_flag_phrases_fire_in_english_and_malay(text: str) -> None:
@@ -65,6 +69,10 @@ def test_red_flag_phrases_fire_in_english_and_malay(text: str) -> None:
         "back pain with sciatica and since this morning my bladder won't empty",
         "grandad fell in the garden and was on the floor for three hours before anyone came",
         "both arms feel weak and lifting the kettle is getting harder and harder over the past few hours",
+        "the tingling in my toes is slowly creeping upwards over the past week and now my hands are numb",
+        "ayah kata separuh badan kanan dia kebas dan lemah semalam, tapi lepas sejam elok balik",
+        "isteri saya berdiri kaku depan pintu, mata terbeliak, panggil pun dia tak menyahut",
+        "did a brutal crossfit class on Saturday and now both my arms are swollen and tight",
     ],
 )
 def test_warning_signs_told_inside_a_story_fire(text: str) -> None:
@@ -86,6 +94,8 @@ def test_warning_signs_told_inside_a_story_fire(text: str) -> None:
         "mulut tak senget, cuma tangan lemah sejak strok tahun lepas",
         "my mother is bedbound and incontinent after years of Parkinson's, how do we keep her muscles?",
         "she went to the ER last year after a fall and has been weak since",
+        "since her stroke three years ago her left hand stopped working properly, can physio help?",
+        "my arms are swollen after the lymph node surgery, will the muscles shrink?",
     ],
 )
 def test_ordinary_questions_raise_no_red_flag(text: str) -> None:
