@@ -24,7 +24,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Sequence, Set, Tuple
 
 import yaml
 
@@ -155,6 +155,11 @@ def read_new_items(path: Path) -> List[Item]:
     ]
 
 
+def held_out_texts() -> Set[str]:
+    """Every text of a set never trained on (the written sets and the real held-out splits), normalised."""
+    return {normalise(text) for path in held_out_files() for text, _ in nlu_examples(path)}
+
+
 def add(paths: Sequence[Path], intents: Iterable[str]) -> Counter[str]:
     """Adds new items to the corpus: pages keep their split, duplicates are dropped.
 
@@ -163,7 +168,7 @@ def add(paths: Sequence[Path], intents: Iterable[str]) -> Counter[str]:
     corpus = load_corpus()
     split_of_page = {item.url: name for name, items in corpus.items() for item in items}
     seen = {normalise(item.text) for items in corpus.values() for item in items}
-    held_out = {normalise(text) for path in held_out_files() for text, _ in nlu_examples(path)}
+    held_out = held_out_texts()
     outcome: Counter[str] = Counter()
     known = list(intents)
     for path in paths:
@@ -219,7 +224,7 @@ def add_paraphrases(paths: Sequence[Path], intents: Iterable[str]) -> Counter[st
     compared normalised. Returns how many were added and how many refused, by reason.
     """
     known = set(intents)
-    held_out = {normalise(text) for path in held_out_files() for text, _ in nlu_examples(path)}
+    held_out = held_out_texts()
     trained = {normalise(text) for path in training_files() for text, _ in nlu_examples(path)}
     header, texts = read_paraphrase_file(PARAPHRASE_FILE)
     trained |= {normalise(text) for group in texts.values() for text in group}
