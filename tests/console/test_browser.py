@@ -54,6 +54,8 @@ def test_staff_finds_a_fallback_annotates_it_and_downloads_the_exports(
     page.click("button:has-text('Sign in')")
     page.wait_for_url("**/conversations")  # back where the sign-in started
     page.click("nav.mainnav >> text=Dashboard")
+    # The click returns once the navigation commits; the page may still be loading.
+    page.wait_for_url("**/dashboard")
     assert page.locator("h1", has_text="Dashboard").is_visible()
     assert page.locator("svg.chart").count() >= 3
 
