@@ -87,8 +87,7 @@ def neighbour_vote(
     closeness = np.take_along_axis(similarity, nearest, axis=1)
     weights = np.exp((closeness - closeness.max(axis=1, keepdims=True)) / temperature)
     votes = np.zeros((len(queries), class_count), dtype=np.float64)
-    for row in range(len(queries)):
-        np.add.at(votes[row], example_classes[nearest[row]], weights[row])
+    np.add.at(votes, (np.arange(len(queries))[:, None], example_classes[nearest]), weights)
     return votes / votes.sum(axis=1, keepdims=True)
 
 
