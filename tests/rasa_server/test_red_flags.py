@@ -47,6 +47,8 @@ REAL_POSTS = [SPLIT_FILES["train"], PARAPHRASE_FILE]
         "halfway round the shops my right leg just stopped working",
         "then suddenly it was as if he'd forgotten how to walk",
         "two days after the spin class I am passing cola-coloured pee, is that normal?",
+        "how weak do my legs have to get before we need to go to A&E?",
+        "the nurse mentioned cord compression, what do we do now?",
     ],
 )
 def test_red_flag_phrases_fire_in_english_and_malay(text: str) -> None:
@@ -96,6 +98,7 @@ def test_warning_signs_told_inside_a_story_fire(text: str) -> None:
         "she went to the ER last year after a fall and has been weak since",
         "since her stroke three years ago her left hand stopped working properly, can physio help?",
         "my arms are swollen after the lymph node surgery, will the muscles shrink?",
+        "the ER is a long drive from us, can physio at home rebuild his legs?",
     ],
 )
 def test_ordinary_questions_raise_no_red_flag(text: str) -> None:
