@@ -155,9 +155,14 @@ def read_new_items(path: Path) -> List[Item]:
     ]
 
 
+def normalised_texts(paths: Iterable[Path]) -> Set[str]:
+    """Every text of the NLU files ``paths``, normalised."""
+    return {normalise(text) for path in paths for text, _ in nlu_examples(path)}
+
+
 def held_out_texts() -> Set[str]:
     """Every text of a set never trained on (the written sets and the real held-out splits), normalised."""
-    return {normalise(text) for path in held_out_files() for text, _ in nlu_examples(path)}
+    return normalised_texts(held_out_files())
 
 
 def add(paths: Sequence[Path], intents: Iterable[str]) -> Counter[str]:
@@ -225,7 +230,7 @@ def add_paraphrases(paths: Sequence[Path], intents: Iterable[str]) -> Counter[st
     """
     known = set(intents)
     held_out = held_out_texts()
-    trained = {normalise(text) for path in training_files() for text, _ in nlu_examples(path)}
+    trained = normalised_texts(training_files())
     header, texts = read_paraphrase_file(PARAPHRASE_FILE)
     trained |= {normalise(text) for group in texts.values() for text in group}
     outcome: Counter[str] = Counter()
