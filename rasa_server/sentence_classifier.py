@@ -12,6 +12,8 @@ Its own probabilities can mix in a vote of the ``neighbours`` nearest training e
 which a linear boundary over 24 topics blurs (docs/nlu.md measures it).
 It reads the last ``reads_last_words`` words of a message: a patient's question comes at the
 end of their story, and e5's time grows with the length (docs/nlu.md measures both).
+With ``tuned_layers``, an encoder fine-tuned on the same examples (``tuned_encoder``) shares
+out among the topics what this classifier leaves to them.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from core.vocabulary import IntentName
+from rasa_server.tuned_encoder import TunedEncoder, read_tuned, share_topics, write_tuned
 
 logger = logging.getLogger(__name__)
 
 MODES = ("cascade", "ensemble", "replace")
 WEIGHTS_FILE = "sentence_classifier.npz"
+TUNED_FILE = "tuned_encoder.npz"
 RANKING_LENGTH = 10
 
 
@@ -106,7 +110,7 @@ class SentenceVectorClassifier(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        """Cascade mode and triggers, ensemble weight, regression, window, the neighbours' vote."""
+        """Cascade mode and triggers, ensemble weight, regression, window, neighbours, tuned encoder."""
         return {
             "mode": "cascade",
             "consult_below": 0.9,
@@ -117,6 +121,9 @@ class SentenceVectorClassifier(GraphComponent):
             "neighbours": 0,
             "neighbour_weight": 0.0,
             "neighbour_temperature": 0.05,
+            "tuned_layers": 0,
+            "tuned_epochs": 4,
+            "tuned_learning_rate": 1e-4,
         }
 
     def __init__(self, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource) -> None:
@@ -134,6 +141,7 @@ class SentenceVectorClassifier(GraphComponent):
         # The training examples' vectors and class indices, kept for the neighbours' vote.
         self.examples: Optional[np.ndarray] = None
         self.example_classes: Optional[np.ndarray] = None
+        self.tuned: Optional[TunedEncoder] = None
 
     @classmethod
     def create(
@@ -167,8 +175,22 @@ class SentenceVectorClassifier(GraphComponent):
             self.examples = vectors.astype(np.float32)
             self.example_classes = np.array([index[label] for label in labels], dtype=np.int32)
             arrays.update(examples=self.examples, example_classes=self.example_classes)
+        if int(self.config["tuned_layers"]) > 0:
+            missing = {IntentName.OUT_OF_SCOPE, IntentName.EMERGENCY} - set(self.classes)
+            if missing:
+                names = sorted(missing)
+                raise ValueError(
+                    f"A tuned encoder shares out what e5 leaves to the topics: no {names} examples"
+                )
+            self.tuned = TunedEncoder(self.classes, int(self.config["tuned_layers"]))
+            self.tuned.fine_tune(
+                [self._window(str(example.get(TEXT))) for example in examples], labels,
+                int(self.config["tuned_epochs"]), float(self.config["tuned_learning_rate"]),
+            )  # fmt: skip
         with self._model_storage.write_to(self._resource) as directory:
             np.savez(directory / WEIGHTS_FILE, **arrays)
+            if self.tuned is not None:
+                write_tuned(directory / TUNED_FILE, self.tuned)
         return self._resource
 
     @property
@@ -193,6 +215,9 @@ class SentenceVectorClassifier(GraphComponent):
             if component._uses_neighbours and "examples" in weights:
                 component.examples = weights["examples"]
                 component.example_classes = weights["example_classes"]
+            if (directory / TUNED_FILE).exists():
+                classes, tuned_layers, tuned = read_tuned(directory / TUNED_FILE)
+                component.tuned = TunedEncoder(classes, tuned_layers, tuned)
         embed(["warm up"])
         return component
 
@@ -212,6 +237,11 @@ class SentenceVectorClassifier(GraphComponent):
                 int(self.config["neighbours"]), float(self.config["neighbour_temperature"]),
             )  # fmt: skip
             probabilities = (1 - share) * probabilities + share * votes
+        if self.tuned is not None:
+            probabilities = share_topics(
+                probabilities, self.tuned.probabilities([self._window(text) for text in texts]),
+                self.classes.index(IntentName.OUT_OF_SCOPE), self.classes.index(IntentName.EMERGENCY),
+            )  # fmt: skip
         return [dict(zip(self.classes, map(float, row), strict=False)) for row in probabilities]
 
     def process(self, messages: List[Message]) -> List[Message]:

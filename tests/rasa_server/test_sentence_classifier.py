@@ -41,14 +41,16 @@ def message(text: str, intent: str = "", confidence: float = 0.0) -> Message:
     return Message(data=data)
 
 
-def train_and_load(storage_dir: Path, **config: Any) -> SentenceVectorClassifier:
+def train_and_load(
+    storage_dir: Path, training: Dict[str, List[str]] = TRAINING, **config: Any
+) -> SentenceVectorClassifier:
     storage = LocalModelStorage(storage_dir)
     resource = Resource("sentence_classifier")
     context = ExecutionContext(GraphSchema({}), "test")
     config = {**SentenceVectorClassifier.get_default_config(), "mode": "replace", **config}
     component = SentenceVectorClassifier.create(config, storage, resource, context)
     examples = [
-        Message(data={TEXT: text, INTENT: intent}) for intent, texts in TRAINING.items() for text in texts
+        Message(data={TEXT: text, INTENT: intent}) for intent, texts in training.items() for text in texts
     ]
     component.train(TrainingData(training_examples=examples))
     return SentenceVectorClassifier.load(config, storage, resource, context)
@@ -125,3 +127,36 @@ def test_a_trained_classifier_keeps_its_examples_and_mixes_their_vote_in(
         > trained.probabilities([seen])[0]["recovery_time"]
     )
     assert sum(with_neighbours.probabilities([seen])[0].values()) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_a_tuned_encoder_is_trained_persisted_and_shares_out_the_topics(tmp_path: Path) -> None:
+    training = {
+        **TRAINING,
+        "out_of_scope": ["what is the weather today", "recommend a laptop", "siapa menang bola semalam"],
+        "emergency": [
+            "my face drooped and I cannot speak",
+            "chest pain and I can't breathe",
+            "tak boleh bernafas",
+        ],
+    }
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "tuned").mkdir()
+    plain = train_and_load(tmp_path / "plain", training)
+    tuned = train_and_load(
+        tmp_path / "tuned", training, tuned_layers=1, tuned_epochs=20, tuned_learning_rate=1e-3
+    )
+    assert plain.tuned is None and tuned.tuned is not None
+    assert tuned.tuned.classes == tuned.classes
+    texts = ["is it possible to get my muscles back", "how long will the recovery take"]
+    with_tuning, without = tuned.probabilities(texts), plain.probabilities(texts)
+    for shared, alone in zip(with_tuning, without, strict=True):
+        assert sum(shared.values()) == pytest.approx(1.0, abs=1e-4)
+        assert shared["emergency"] == pytest.approx(alone["emergency"], abs=1e-6)
+        assert shared["out_of_scope"] >= alone["out_of_scope"] - 1e-6
+    assert [max(row, key=lambda name: row[name]) for row in with_tuning] == ["reversibility", "recovery_time"]
+    assert with_tuning != without
+
+
+def test_a_tuned_encoder_needs_out_of_scope_and_emergency_examples(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="emergency"):
+        train_and_load(tmp_path, tuned_layers=1)
