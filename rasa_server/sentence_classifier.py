@@ -30,6 +30,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from core.language import detect_language
 from core.vocabulary import IntentName
 from rasa_server.tuned_encoder import TunedEncoder, read_tuned, share_topics, write_tuned
 
@@ -218,6 +219,7 @@ class SentenceVectorClassifier(GraphComponent):
             if (directory / TUNED_FILE).exists():
                 classes, tuned_layers, tuned = read_tuned(directory / TUNED_FILE)
                 component.tuned = TunedEncoder(classes, tuned_layers, tuned)
+                component.tuned.probabilities(["warm up"])  # traces the graph before a patient waits
         embed(["warm up"])
         return component
 
@@ -237,9 +239,12 @@ class SentenceVectorClassifier(GraphComponent):
                 int(self.config["neighbours"]), float(self.config["neighbour_temperature"]),
             )  # fmt: skip
             probabilities = (1 - share) * probabilities + share * votes
-        if self.tuned is not None:
-            probabilities = share_topics(
-                probabilities, self.tuned.probabilities([self._window(text) for text in texts]),
+        english = [row for row, text in enumerate(texts) if detect_language(text) == "en"]
+        if self.tuned is not None and english:
+            # The tuned encoder is English only: Malay keeps e5's topic shares.
+            tuned = self.tuned.probabilities([self._window(texts[row]) for row in english])
+            probabilities[english] = share_topics(
+                probabilities[english], tuned,
                 self.classes.index(IntentName.OUT_OF_SCOPE), self.classes.index(IntentName.EMERGENCY),
             )  # fmt: skip
         return [dict(zip(self.classes, map(float, row), strict=False)) for row in probabilities]

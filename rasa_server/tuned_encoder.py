@@ -294,7 +294,9 @@ def share_topics(second: np.ndarray, tuned: np.ndarray, out_of_scope: int, emerg
 
     The tuned encoder tells topics apart better but is too sure of itself on questions
     outside them (docs/nlu.md, session 13), so it only shares out what is left among the
-    topics. Rows of both inputs sum to one, and so do the returned rows.
+    topics. Where e5's step puts the emergency first, it stays as it is: one topic gathering
+    the shares of several must not push a possible emergency down. Rows of both inputs sum
+    to one, and so do the returned rows.
     """
     shared = second.copy()
     urgent = second[:, emergency]
@@ -304,6 +306,8 @@ def share_topics(second: np.ndarray, tuned: np.ndarray, out_of_scope: int, emerg
     topic_shares = tuned[:, topics] / np.maximum(tuned[:, topics].sum(axis=1, keepdims=True), 1e-12)
     shared[:, out_of_scope] = outside
     shared[:, topics] = (1.0 - urgent - outside)[:, None] * topic_shares
+    urgent_first = second.argmax(axis=1) == emergency
+    shared[urgent_first] = second[urgent_first]
     return shared
 
 

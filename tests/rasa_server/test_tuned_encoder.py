@@ -111,8 +111,16 @@ def test_share_topics_keeps_the_urgent_share_and_the_larger_out_of_scope() -> No
     assert shared[:, 0] == pytest.approx(second[:, 0])
     assert shared[0].tolist() == pytest.approx([0.1, 0.2, 0.7, 0.0])
     assert shared[1, 1] == pytest.approx(0.6) and shared[1, 3] > shared[1, 2]
-    # Out of scope never takes what the emergency holds.
-    assert shared[2].tolist() == pytest.approx([0.7, 0.3, 0.0, 0.0])
+    # Where e5's step puts the emergency first, its shares stay as they were.
+    assert shared[2].tolist() == pytest.approx(second[2].tolist())
+
+
+def test_out_of_scope_never_takes_what_the_emergency_holds() -> None:
+    second = np.array([[0.45, 0.05, 0.5, 0.0]])
+    tuned = np.array([[0.0, 0.9, 0.05, 0.05]])
+    assert share_topics(second, tuned, out_of_scope=1, emergency=0)[0].tolist() == pytest.approx(
+        [0.45, 0.55, 0.0, 0.0]
+    )
 
 
 def test_the_learning_rate_warms_up_then_decays_to_zero() -> None:
