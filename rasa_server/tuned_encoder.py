@@ -15,7 +15,7 @@ import json
 import math
 import random
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -31,6 +31,8 @@ HEAD_LEARNING_RATE = 1e-3
 LABEL_SMOOTHING = 0.1
 WARM_UP_SHARE = 0.1
 HEAD_WEIGHTS = ("head.kernel", "head.bias")
+# TensorFlow ships no type information; a tensor or a variable.
+Tensor = Any
 
 
 def model_dir() -> Path:
@@ -124,7 +126,7 @@ class TunedEncoder:
         parts = name.split(".")
         return parts[0] == "encoder" and int(parts[2]) >= self.frozen
 
-    def _weight(self, name: str):  # type: ignore[no-untyped-def]
+    def _weight(self, name: str) -> Tensor:
         return self.variables[name] if name in self.variables else self.constants[name]
 
     def tuned_weights(self) -> Dict[str, np.ndarray]:
@@ -135,7 +137,7 @@ class TunedEncoder:
         """WordPiece ids of each text, with [CLS] and [SEP], at most ``MAX_TOKENS``."""
         return [encoding.ids for encoding in self.tokenizer.encode_batch(list(texts))]
 
-    def _layer_norm(self, x, prefix: str):  # type: ignore[no-untyped-def]
+    def _layer_norm(self, x: Tensor, prefix: str) -> Tensor:
         import tensorflow as tf
 
         mean, variance = tf.nn.moments(x, axes=[-1], keepdims=True)
@@ -143,23 +145,23 @@ class TunedEncoder:
             prefix + ".weight"
         ) + self._weight(prefix + ".bias")
 
-    def _layer(self, index: int, states, mask, training: bool):  # type: ignore[no-untyped-def]
+    def _layer(self, index: int, states: Tensor, mask: Tensor, training: bool) -> Tensor:
         import tensorflow as tf
 
         prefix = f"encoder.layer.{index}."
 
-        def dense(x, name: str):  # type: ignore[no-untyped-def]
+        def dense(x: Tensor, name: str) -> Tensor:
             return tf.matmul(x, self._weight(prefix + name + ".weight")) + self._weight(
                 prefix + name + ".bias"
             )
 
-        def dropout(x):  # type: ignore[no-untyped-def]
+        def dropout(x: Tensor) -> Tensor:
             return tf.nn.dropout(x, DROPOUT) if training else x
 
         batch, length = tf.shape(states)[0], tf.shape(states)[1]
         width = HIDDEN // HEADS
 
-        def split(x):  # type: ignore[no-untyped-def]
+        def split(x: Tensor) -> Tensor:
             return tf.transpose(tf.reshape(x, [batch, length, HEADS, width]), [0, 2, 1, 3])
 
         query, key, value = (
@@ -187,7 +189,7 @@ class TunedEncoder:
             mask[position, : len(row)] = 1.0
         return tokens, mask
 
-    def _lower(self, tokens, mask):  # type: ignore[no-untyped-def]
+    def _lower(self, tokens: Tensor, mask: Tensor) -> Tensor:
         import tensorflow as tf
 
         hidden = (
@@ -212,7 +214,7 @@ class TunedEncoder:
                 states[row] = values[position, : len(ids[row])]
         return states
 
-    def _pooled(self, states, mask, training: bool):  # type: ignore[no-untyped-def]
+    def _pooled(self, states: Tensor, mask: Tensor, training: bool) -> Tensor:
         import tensorflow as tf
 
         for index in range(self.frozen, LAYERS):
@@ -220,7 +222,7 @@ class TunedEncoder:
         weights = mask[:, :, None]
         return tf.reduce_sum(states * weights, 1) / tf.reduce_sum(weights, 1)
 
-    def _logits(self, states, mask, training: bool):  # type: ignore[no-untyped-def]
+    def _logits(self, states: Tensor, mask: Tensor, training: bool) -> Tensor:
         import tensorflow as tf
 
         return (
@@ -256,7 +258,7 @@ class TunedEncoder:
                 tf.TensorSpec([], tf.float32),
             ],
         )
-        def step(batch, mask, target, scale):  # type: ignore[no-untyped-def]
+        def step(batch: Tensor, mask: Tensor, target: Tensor, scale: Tensor) -> Tensor:
             with tf.GradientTape() as tape:
                 value = loss(target, self._logits(batch, mask, training=True))
             gradients = tape.gradient(value, layers + head)
