@@ -162,7 +162,8 @@ class SentenceVectorClassifier(GraphComponent):
         examples = [example for example in training_data.intent_examples if example.get(TEXT)]
         if not examples:
             return self._resource
-        vectors = embed([self._window(str(example.get(TEXT))) for example in examples])
+        windows = [self._window(str(example.get(TEXT))) for example in examples]
+        vectors = embed(windows)
         labels = [str(example.get(INTENT)) for example in examples]
         regression = LogisticRegression(
             C=float(self.config["regularisation"]), max_iter=2000, random_state=42
@@ -185,9 +186,8 @@ class SentenceVectorClassifier(GraphComponent):
                 )
             self.tuned = TunedEncoder(self.classes, int(self.config["tuned_layers"]))
             self.tuned.fine_tune(
-                [self._window(str(example.get(TEXT))) for example in examples], labels,
-                int(self.config["tuned_epochs"]), float(self.config["tuned_learning_rate"]),
-            )  # fmt: skip
+                windows, labels, int(self.config["tuned_epochs"]), float(self.config["tuned_learning_rate"])
+            )
         with self._model_storage.write_to(self._resource) as directory:
             np.savez(directory / WEIGHTS_FILE, **arrays)
             if self.tuned is not None:
@@ -230,7 +230,8 @@ class SentenceVectorClassifier(GraphComponent):
         """Returns this classifier's probability per intent for each text."""
         if self.coef is None or self.intercept is None or not texts:
             return [{} for _ in texts]
-        vectors = embed([self._window(text) for text in texts])
+        windows = [self._window(text) for text in texts]
+        vectors = embed(windows)
         probabilities = softmax(vectors @ self.coef.T + self.intercept)
         if self.examples is not None and self.example_classes is not None:
             share = float(self.config["neighbour_weight"])
@@ -239,10 +240,12 @@ class SentenceVectorClassifier(GraphComponent):
                 int(self.config["neighbours"]), float(self.config["neighbour_temperature"]),
             )  # fmt: skip
             probabilities = (1 - share) * probabilities + share * votes
-        english = [row for row, text in enumerate(texts) if detect_language(text) == "en"]
+        # The tuned encoder is English only: Malay keeps e5's topic shares.
+        english = (
+            [row for row, text in enumerate(texts) if detect_language(text) == "en"] if self.tuned else []
+        )
         if self.tuned is not None and english:
-            # The tuned encoder is English only: Malay keeps e5's topic shares.
-            tuned = self.tuned.probabilities([self._window(texts[row]) for row in english])
+            tuned = self.tuned.probabilities([windows[row] for row in english])
             probabilities[english] = share_topics(
                 probabilities[english], tuned,
                 self.classes.index(IntentName.OUT_OF_SCOPE), self.classes.index(IntentName.EMERGENCY),

@@ -59,14 +59,17 @@ def length_batches(lengths: Sequence[int], rng: random.Random, size: int = BATCH
     return batches
 
 
-def padded(states: Sequence[np.ndarray]) -> Tuple[np.ndarray, np.ndarray]:
-    """Stacks token states of different lengths; returns them and the mask of real tokens."""
-    longest = max(len(state) for state in states)
-    batch = np.zeros((len(states), longest, HIDDEN), dtype=np.float32)
-    mask = np.zeros((len(states), longest), dtype=np.float32)
-    for row, state in enumerate(states):
-        batch[row, : len(state)] = state
-        mask[row, : len(state)] = 1.0
+def padded(rows: Sequence[np.ndarray], dtype: type = np.float32) -> Tuple[np.ndarray, np.ndarray]:
+    """Stacks rows of different lengths (token ids or token states), zero-padded.
+
+    Returns the batch and the mask of real tokens.
+    """
+    longest = max(len(row) for row in rows)
+    batch: np.ndarray = np.zeros((len(rows), longest, *np.shape(rows[0])[1:]), dtype=dtype)
+    mask = np.zeros((len(rows), longest), dtype=np.float32)
+    for position, row in enumerate(rows):
+        batch[position, : len(row)] = row
+        mask[position, : len(row)] = 1.0
     return batch, mask
 
 
@@ -180,15 +183,6 @@ class TunedEncoder:
         inner = tf.nn.gelu(dense(states, "intermediate.dense"), approximate=False)
         return self._layer_norm(dropout(dense(inner, "output.dense")) + states, prefix + "output.LayerNorm")
 
-    def _token_batch(self, ids: Sequence[Sequence[int]]) -> Tuple[np.ndarray, np.ndarray]:
-        longest = max(len(row) for row in ids)
-        tokens = np.zeros((len(ids), longest), dtype=np.int32)
-        mask = np.zeros((len(ids), longest), dtype=np.float32)
-        for position, row in enumerate(ids):
-            tokens[position, : len(row)] = row
-            mask[position, : len(row)] = 1.0
-        return tokens, mask
-
     def _lower(self, tokens: Tensor, mask: Tensor) -> Tensor:
         import tensorflow as tf
 
@@ -209,7 +203,7 @@ class TunedEncoder:
         order = sorted(range(len(ids)), key=lambda index: len(ids[index]))
         for start in range(0, len(order), 64):
             rows = order[start : start + 64]
-            values = self._compiled_lower(*self._token_batch([ids[row] for row in rows])).numpy()
+            values = self._compiled_lower(*padded([np.asarray(ids[row]) for row in rows], np.int32)).numpy()
             for position, row in enumerate(rows):
                 states[row] = values[position, : len(ids[row])]
         return states
@@ -288,7 +282,9 @@ class TunedEncoder:
         """One row of probabilities over ``classes`` per text."""
         if not texts:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
-        return self._compiled_probabilities(*self._token_batch(self.token_ids(texts))).numpy()
+        return self._compiled_probabilities(
+            *padded([np.asarray(row) for row in self.token_ids(texts)], np.int32)
+        ).numpy()
 
 
 def share_topics(second: np.ndarray, tuned: np.ndarray, out_of_scope: int, emergency: int) -> np.ndarray:
