@@ -13,7 +13,9 @@ which a linear boundary over 24 topics blurs (docs/nlu.md measures it).
 It reads the last ``reads_last_words`` words of a message: a patient's question comes at the
 end of their story, and e5's time grows with the length (docs/nlu.md measures both).
 With ``tuned_layers``, an encoder fine-tuned on the same examples (``tuned_encoder``) shares
-out among the topics what this classifier leaves to them.
+out among the topics what this classifier leaves to them, for English messages of at least
+``tuned_long_words`` words or where e5's best share is under ``tuned_consult_below``: a short
+question e5 is sure of gains nothing from it and would wait for it (docs/nlu.md, session 15).
 """
 
 from __future__ import annotations
@@ -111,7 +113,10 @@ class SentenceVectorClassifier(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        """Cascade mode and triggers, ensemble weight, regression, window, neighbours, tuned encoder."""
+        """Cascade mode and triggers, ensemble weight, regression, window, neighbours, tuned encoder.
+
+        The tuned encoder's defaults consult it on every English message.
+        """
         return {
             "mode": "cascade",
             "consult_below": 0.9,
@@ -125,6 +130,8 @@ class SentenceVectorClassifier(GraphComponent):
             "tuned_layers": 0,
             "tuned_epochs": 4,
             "tuned_learning_rate": 1e-4,
+            "tuned_long_words": 0,
+            "tuned_consult_below": 1.0,
         }
 
     def __init__(self, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource) -> None:
@@ -226,6 +233,16 @@ class SentenceVectorClassifier(GraphComponent):
     def _window(self, text: str) -> str:
         return last_words(text, int(self.config["reads_last_words"]))
 
+    def _consults_tuned(self, text: str, shares: np.ndarray) -> bool:
+        """Whether the tuned encoder shares out the topics of ``text``, given e5's ``shares``.
+
+        English only (on Malay it lost the written development set its target), and only a
+        long message or one e5 is unsure of.
+        """
+        long_message = len(text.split()) >= int(self.config["tuned_long_words"])
+        unsure = float(shares.max()) < float(self.config["tuned_consult_below"])
+        return (long_message or unsure) and detect_language(text) == "en"
+
     def probabilities(self, texts: Sequence[str]) -> List[Dict[str, float]]:
         """Returns this classifier's probability per intent for each text."""
         if self.coef is None or self.intercept is None or not texts:
@@ -240,14 +257,15 @@ class SentenceVectorClassifier(GraphComponent):
                 int(self.config["neighbours"]), float(self.config["neighbour_temperature"]),
             )  # fmt: skip
             probabilities = (1 - share) * probabilities + share * votes
-        # The tuned encoder is English only: Malay keeps e5's topic shares.
-        english = (
-            [row for row, text in enumerate(texts) if detect_language(text) == "en"] if self.tuned else []
+        consulted = (
+            [row for row, text in enumerate(texts) if self._consults_tuned(text, probabilities[row])]
+            if self.tuned
+            else []
         )
-        if self.tuned is not None and english:
-            tuned = self.tuned.probabilities([windows[row] for row in english])
-            probabilities[english] = share_topics(
-                probabilities[english], tuned,
+        if self.tuned is not None and consulted:
+            tuned = self.tuned.probabilities([windows[row] for row in consulted])
+            probabilities[consulted] = share_topics(
+                probabilities[consulted], tuned,
                 self.classes.index(IntentName.OUT_OF_SCOPE), self.classes.index(IntentName.EMERGENCY),
             )  # fmt: skip
         return [dict(zip(self.classes, map(float, row), strict=False)) for row in probabilities]

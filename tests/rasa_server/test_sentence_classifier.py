@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from copy import copy
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import numpy as np
 import pytest
@@ -129,22 +130,31 @@ def test_a_trained_classifier_keeps_its_examples_and_mixes_their_vote_in(
     assert sum(with_neighbours.probabilities([seen])[0].values()) == pytest.approx(1.0, abs=1e-4)
 
 
-def test_a_tuned_encoder_is_trained_persisted_and_shares_out_the_topics(tmp_path: Path) -> None:
-    training = {
-        **TRAINING,
-        "out_of_scope": ["what is the weather today", "recommend a laptop", "siapa menang bola semalam"],
-        "emergency": [
-            "my face drooped and I cannot speak",
-            "chest pain and I can't breathe",
-            "tak boleh bernafas",
-        ],
-    }
-    (tmp_path / "plain").mkdir()
-    (tmp_path / "tuned").mkdir()
-    plain = train_and_load(tmp_path / "plain", training)
-    tuned = train_and_load(
-        tmp_path / "tuned", training, tuned_layers=1, tuned_epochs=20, tuned_learning_rate=1e-3
-    )
+WITH_OUTSIDE_AND_URGENT = {
+    **TRAINING,
+    "out_of_scope": ["what is the weather today", "recommend a laptop", "siapa menang bola semalam"],
+    "emergency": [
+        "my face drooped and I cannot speak",
+        "chest pain and I can't breathe",
+        "tak boleh bernafas",
+    ],
+}
+TUNED = {"tuned_layers": 1, "tuned_epochs": 20, "tuned_learning_rate": 1e-3}
+
+
+@pytest.fixture(scope="module")
+def plain_and_tuned(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Tuple[SentenceVectorClassifier, SentenceVectorClassifier]:
+    plain = train_and_load(tmp_path_factory.mktemp("plain"), WITH_OUTSIDE_AND_URGENT)
+    tuned = train_and_load(tmp_path_factory.mktemp("tuned"), WITH_OUTSIDE_AND_URGENT, **TUNED)
+    return plain, tuned
+
+
+def test_a_tuned_encoder_is_trained_persisted_and_shares_out_the_topics(
+    plain_and_tuned: Tuple[SentenceVectorClassifier, SentenceVectorClassifier],
+) -> None:
+    plain, tuned = plain_and_tuned
     assert plain.tuned is None and tuned.tuned is not None
     assert tuned.tuned.classes == tuned.classes
     texts = ["is it possible to get my muscles back", "how long will the recovery take"]
@@ -155,6 +165,32 @@ def test_a_tuned_encoder_is_trained_persisted_and_shares_out_the_topics(tmp_path
         assert shared["out_of_scope"] >= alone["out_of_scope"] - 1e-6
     assert [max(row, key=lambda name: row[name]) for row in with_tuning] == ["reversibility", "recovery_time"]
     assert with_tuning != without
+
+
+def gated(component: SentenceVectorClassifier, long_words: int, below: float) -> SentenceVectorClassifier:
+    """The same trained component, asking its tuned encoder from ``long_words`` words or under ``below``."""
+    asking = copy(component)
+    asking.config = {**component.config, "tuned_long_words": long_words, "tuned_consult_below": below}
+    return asking
+
+
+def test_the_tuned_encoder_is_asked_only_for_long_messages_or_where_e5_is_unsure(
+    plain_and_tuned: Tuple[SentenceVectorClassifier, SentenceVectorClassifier],
+) -> None:
+    plain, tuned = plain_and_tuned
+    short, long = "will my muscle come back", "after six weeks in a cast will my muscle come back"
+    e5_alone = dict(zip([short, long], plain.probabilities([short, long]), strict=True))
+    # No share is under 0, so e5 is never unsure: only the 11-word message is long enough.
+    by_length = dict(zip([short, long], gated(tuned, 8, 0.0).probabilities([short, long]), strict=True))
+    assert by_length[short] == pytest.approx(e5_alone[short], abs=1e-6)
+    assert by_length[long] != pytest.approx(e5_alone[long], abs=1e-3)
+    # Every share is under 1.01: a short message is asked about too.
+    assert gated(tuned, 8, 1.01).probabilities([short])[0] != pytest.approx(e5_alone[short], abs=1e-3)
+    # Malay keeps e5's shares, however long or unsure.
+    malay = "sudah enam minggu kaki saya dalam simen, boleh pulih ke otot saya nanti"
+    assert gated(tuned, 0, 1.01).probabilities([malay])[0] == pytest.approx(
+        plain.probabilities([malay])[0], abs=1e-6
+    )
 
 
 def test_a_tuned_encoder_needs_out_of_scope_and_emergency_examples(tmp_path: Path) -> None:
