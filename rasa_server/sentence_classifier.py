@@ -65,6 +65,11 @@ def softmax(scores: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
+def long_or_unsure(text: str, confidence: float, below: float, long_words: int) -> bool:
+    """The cascade's rule at each step: ask further about a long message or an unsure verdict."""
+    return confidence < below or len(text.split()) >= long_words
+
+
 def needs_second_opinion(message: Message, consult_below: float, long_message_words: int) -> bool:
     """Whether a cascade consults the sentence vectors for ``message``.
 
@@ -72,12 +77,12 @@ def needs_second_opinion(message: Message, consult_below: float, long_message_wo
     out of scope (the verdict real patients' long stories most often got wrong).
     """
     intent = message.get(INTENT) or {}
-    if (
-        float(intent.get("confidence") or 0.0) < consult_below
-        or intent.get("name") == IntentName.OUT_OF_SCOPE
-    ):
-        return True
-    return len(str(message.get(TEXT) or "").split()) >= long_message_words
+    return intent.get("name") == IntentName.OUT_OF_SCOPE or long_or_unsure(
+        str(message.get(TEXT) or ""),
+        float(intent.get("confidence") or 0.0),
+        consult_below,
+        long_message_words,
+    )
 
 
 def neighbour_vote(
@@ -239,9 +244,8 @@ class SentenceVectorClassifier(GraphComponent):
         English only (on Malay it lost the written development set its target), and only a
         long message or one e5 is unsure of.
         """
-        long_message = len(text.split()) >= int(self.config["tuned_long_words"])
-        unsure = float(shares.max()) < float(self.config["tuned_consult_below"])
-        return (long_message or unsure) and detect_language(text) == "en"
+        below, long_words = float(self.config["tuned_consult_below"]), int(self.config["tuned_long_words"])
+        return long_or_unsure(text, float(shares.max()), below, long_words) and detect_language(text) == "en"
 
     def probabilities(self, texts: Sequence[str]) -> List[Dict[str, float]]:
         """Returns this classifier's probability per intent for each text."""
@@ -257,17 +261,15 @@ class SentenceVectorClassifier(GraphComponent):
                 int(self.config["neighbours"]), float(self.config["neighbour_temperature"]),
             )  # fmt: skip
             probabilities = (1 - share) * probabilities + share * votes
-        consulted = (
-            [row for row, text in enumerate(texts) if self._consults_tuned(text, probabilities[row])]
-            if self.tuned
-            else []
-        )
-        if self.tuned is not None and consulted:
-            tuned = self.tuned.probabilities([windows[row] for row in consulted])
-            probabilities[consulted] = share_topics(
-                probabilities[consulted], tuned,
-                self.classes.index(IntentName.OUT_OF_SCOPE), self.classes.index(IntentName.EMERGENCY),
-            )  # fmt: skip
+        if self.tuned is not None:
+            consulted = [
+                row for row, text in enumerate(texts) if self._consults_tuned(text, probabilities[row])
+            ]
+            if consulted:
+                probabilities[consulted] = share_topics(
+                    probabilities[consulted], self.tuned.probabilities([windows[row] for row in consulted]),
+                    self.classes.index(IntentName.OUT_OF_SCOPE), self.classes.index(IntentName.EMERGENCY),
+                )  # fmt: skip
         return [dict(zip(self.classes, map(float, row), strict=False)) for row in probabilities]
 
     def process(self, messages: List[Message]) -> List[Message]:
