@@ -21,6 +21,10 @@ STARTER_TOPICS = (
     "physiotherapy_role",
 )
 
+# The clarifying question and the out-of-scope reply offer at most this many of the message's
+# likeliest topics (scripts/real_metrics.py scores the same).
+MAX_CANDIDATES = 3
+
 Button = Dict[str, Any]
 
 
@@ -55,6 +59,15 @@ def topic_buttons(topic_ids: Iterable[str], language: str) -> List[Button]:
         if topic is not None:
             buttons.append({"title": topic.title(language), "payload": f"/{topic.id}"})
     return buttons
+
+
+def likely_topics(tracker: Tracker, limit: int = MAX_CANDIDATES) -> List[str]:
+    """Returns the most likely topic ids of the latest message, best first."""
+    knowledge = get_knowledge()
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    ranked = sorted(ranking, key=lambda item: item.get("confidence") or 0.0, reverse=True)
+    topics = [item["name"] for item in ranked if knowledge.topic(item.get("name") or "")]
+    return topics[:limit]
 
 
 def clinic_name() -> str:

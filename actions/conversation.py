@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Sequence
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import STARTER_TOPICS, clinic_name, conversation_language, topic_buttons
+from actions.common import STARTER_TOPICS, clinic_name, conversation_language, likely_topics, topic_buttons
 from core import messages
 from core.clinic import get_clinic
 from core.settings import get_settings
@@ -19,7 +19,7 @@ class ReplyAction(Action):
     """Replies with one message of ``messages.yml``, optionally with contact or topics.
 
     Subclasses set ``action_name`` and ``message_key``; ``add_contact`` appends the
-    clinic's contact lines and ``offer_topics`` the starter topics as buttons.
+    clinic's contact lines and ``offer_topics`` the topics of :meth:`topics` as buttons.
     """
 
     action_name = ""
@@ -31,6 +31,10 @@ class ReplyAction(Action):
         """Returns the action's name."""
         return self.action_name
 
+    def topics(self, tracker: Tracker) -> Sequence[str]:
+        """Returns the topics offered as buttons: the broad starter topics."""
+        return STARTER_TOPICS
+
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
@@ -40,7 +44,7 @@ class ReplyAction(Action):
             reply = messages.with_contact(self.message_key, language)
         else:
             reply = messages.text(self.message_key, language, clinic=clinic_name())
-        buttons = topic_buttons(STARTER_TOPICS, language) if self.offer_topics else []
+        buttons = topic_buttons(self.topics(tracker), language) if self.offer_topics else []
         dispatcher.utter_message(text=reply, buttons=buttons)
         return [SlotSet(SlotName.LANGUAGE, language)]
 
@@ -121,6 +125,14 @@ class ActionOutOfScope(ReplyAction):
     message_key = "out_of_scope"
     add_contact = True
     offer_topics = True
+
+    def topics(self, tracker: Tracker) -> Sequence[str]:
+        """Returns the message's likeliest topics, or the starter topics when it has none.
+
+        A patient's long story is sometimes judged out of scope although it asks about a
+        topic; the closest topics as buttons let them reach the answer in one tap.
+        """
+        return likely_topics(tracker) or STARTER_TOPICS
 
 
 class ActionBookAppointment(ReplyAction):

@@ -8,25 +8,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import conversation_language, topic_buttons
+from actions.common import conversation_language, likely_topics, topic_buttons
 from actions.handoff import talk_to_person_button
 from core import messages
-from core.knowledge import get_knowledge
 from core.vocabulary import ActionName, SlotName
 
-# The clarifying question offers at most this many topics (scripts/real_metrics.py scores the same).
-MAX_CANDIDATES = 3
 # The "None of these" button sends a plain "no", which the rules turn into the honest fallback.
 NONE_OF_THESE_PAYLOAD = "/deny"
-
-
-def likely_topics(tracker: Tracker, limit: int = MAX_CANDIDATES) -> List[str]:
-    """Returns the most likely topic ids of the latest message, best first."""
-    knowledge = get_knowledge()
-    ranking = tracker.latest_message.get("intent_ranking") or []
-    ranked = sorted(ranking, key=lambda item: item.get("confidence") or 0.0, reverse=True)
-    topics = [item["name"] for item in ranked if knowledge.topic(item.get("name") or "")]
-    return topics[:limit]
 
 
 def clarified_before(tracker: Tracker) -> bool:

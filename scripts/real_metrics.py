@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Callable, Collection, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from actions.fallback import MAX_CANDIDATES
+from actions.common import MAX_CANDIDATES
 from scripts.nlu_metrics import EMERGENCY, FALLBACK, OUT_OF_SCOPE, Ranking, decide, sweep
 
 TARGETS = {
@@ -75,13 +75,20 @@ def score_real(
     pairs = list(zip(outcomes, predicted, strict=True))
     in_scope = [(outcome, intent) for outcome, intent in pairs if outcome.in_scope]
     top1 = [intent in outcome.labels for outcome, intent in in_scope]
+    right_offered = [
+        any(label in offered(outcome.ranking, topic_list) for label in outcome.labels)
+        for outcome, _ in in_scope
+    ]
     answered_or_offered = [
-        intent in outcome.labels
-        or (
-            intent == FALLBACK
-            and any(label in offered(outcome.ranking, topic_list) for label in outcome.labels)
-        )
-        for outcome, intent in in_scope
+        intent in outcome.labels or (intent == FALLBACK and on_offer)
+        for (outcome, intent), on_offer in zip(in_scope, right_offered, strict=True)
+    ]
+    # The out-of-scope reply offers the same likeliest topics as buttons (actions/conversation.py),
+    # so a story wrongly judged out of scope is one tap from its answer; the figure above
+    # counts the clarifying question's buttons only, and stays as it was defined.
+    reached = [
+        reachable or (intent == OUT_OF_SCOPE and on_offer)
+        for reachable, (_, intent), on_offer in zip(answered_or_offered, in_scope, right_offered, strict=True)
     ]
     urgent = [intent == EMERGENCY for outcome, intent in pairs if outcome.gold == EMERGENCY]
     false_alarms = [intent == EMERGENCY for outcome, intent in pairs if outcome.gold != EMERGENCY]
@@ -97,6 +104,7 @@ def score_real(
         "in_scope_items": len(in_scope),
         "in_scope_top1": _share(top1),
         "in_scope_answered_or_offered": _share(answered_or_offered),
+        "in_scope_reached": _share(reached),
         "in_scope_fallback_rate": _share([intent == FALLBACK for _, intent in in_scope]),
         "user_post_in_scope_top1": _share(
             [intent in outcome.labels for outcome, intent in in_scope if outcome.kind == "user_post"]

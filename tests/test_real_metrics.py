@@ -27,6 +27,8 @@ def test_top1_counts_alternative_labels_and_offered_counts_the_clarifying_button
     metrics = score_real(outcomes, 0.5, 0.0, TOPICS)
     assert metrics["in_scope_top1"] == 0.5
     assert metrics["in_scope_answered_or_offered"] == 0.75
+    # The out-of-scope reply offers the likeliest topics too: the Malay story is one tap away.
+    assert metrics["in_scope_reached"] == 1.0
     assert metrics["user_post_in_scope_top1"] == round(1 / 3, 4)
     assert metrics["per_kind"] == {
         "title": {"n": 1, "top1": 1.0},

@@ -59,6 +59,27 @@ def test_out_of_scope_offers_what_it_can_answer() -> None:
     assert len(run(conversation.ActionOutOfScope(), "how much is a session")[0]["buttons"]) >= 3
 
 
+def test_out_of_scope_offers_the_messages_likeliest_topics_first() -> None:
+    ranking = [
+        {"name": "out_of_scope", "confidence": 0.6},
+        {"name": "greet", "confidence": 0.2},
+        {"name": "recovery_time", "confidence": 0.1},
+        {"name": "physical_therapy", "confidence": 0.06},
+        {"name": "reversibility", "confidence": 0.03},
+        {"name": "surgery", "confidence": 0.01},
+    ]
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("out_of_scope", "how many weeks till I can run after my cast", ranking=ranking)
+    asyncio.run(conversation.ActionOutOfScope().run(dispatcher, tracker, {}))
+    (message,) = dispatcher.messages
+    assert "can't answer" in message["text"]
+    assert [button["payload"] for button in message["buttons"]] == [
+        "/recovery_time",
+        "/physical_therapy",
+        "/reversibility",
+    ]
+
+
 def test_every_reply_action_has_a_message_and_a_unique_name() -> None:
     names = {cls().name() for cls in conversation.ReplyAction.__subclasses__()}
     assert len(names) == len(conversation.ReplyAction.__subclasses__())
