@@ -172,8 +172,6 @@ def print_real_summary(report: Dict[str, Any]) -> None:
     for key in HEADLINE:
         target = report["targets"].get(key)
         print(f"{key:30} {metrics[key]:.4f}" + (f"  (target {target})" if target is not None else ""))
-    reached = metrics["in_scope_reached"]
-    print(f"{'in_scope_reached':30} {reached:.4f}  (offered by the out-of-scope reply too)")
     for group in ("per_kind", "per_language"):
         print(
             f"{group:30} " + ", ".join(f"{k} {v['top1']:.3f} (n={v['n']})" for k, v in metrics[group].items())

@@ -87,8 +87,8 @@ def score_real(
     # so a story wrongly judged out of scope is one tap from its answer; the figure above
     # counts the clarifying question's buttons only, and stays as it was defined.
     reached = [
-        reachable or (intent == OUT_OF_SCOPE and on_offer)
-        for reachable, (_, intent), on_offer in zip(answered_or_offered, in_scope, right_offered, strict=True)
+        intent in outcome.labels or (intent in (FALLBACK, OUT_OF_SCOPE) and on_offer)
+        for (outcome, intent), on_offer in zip(in_scope, right_offered, strict=True)
     ]
     urgent = [intent == EMERGENCY for outcome, intent in pairs if outcome.gold == EMERGENCY]
     false_alarms = [intent == EMERGENCY for outcome, intent in pairs if outcome.gold != EMERGENCY]
@@ -142,6 +142,7 @@ HEADLINE = (
     "out_of_scope_handled",
     "red_flag_sensitivity",
     "red_flag_false_alarm_rate",
+    "in_scope_reached",
 )
 
 

@@ -61,7 +61,6 @@ def markdown(report: Dict[str, Any]) -> str:
     ]
     lines += [_row(key, metrics[key], TARGETS.get(key, "")) for key in HEADLINE]
     lines += [
-        _row("in_scope_reached", metrics["in_scope_reached"], ""),
         _row("in_scope_fallback_rate", metrics["in_scope_fallback_rate"], ""),
         _row("red_flag_false_alarms", metrics["red_flag_false_alarms"], ""),
     ]

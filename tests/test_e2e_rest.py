@@ -29,17 +29,6 @@ def topic_slot_values(bot: RunningBot, sender: str) -> List[str]:
     return [value for value in values if isinstance(value, str) and value not in ("en", "ms")]
 
 
-def latest_parse(bot: RunningBot, sender: str) -> Dict[str, Any]:
-    """The NLU result of the sender's latest message, as the tracker store kept it."""
-    with sqlite3.connect(bot.tracker_db) as connection:
-        (data,) = connection.execute(
-            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id DESC LIMIT 1",
-            (sender,),
-        ).fetchone()
-    parse: Dict[str, Any] = yaml.safe_load(data)["parse_data"]
-    return parse
-
-
 def test_questions_cover_every_topic() -> None:
     assert set(QUESTIONS) == set(get_knowledge().topics)
 

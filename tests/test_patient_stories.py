@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from actions.common import MAX_CANDIDATES
 from core.knowledge import get_knowledge
-from tests.test_e2e_rest import latest_parse, texts
+from scripts.real_metrics import offered
+from tests.test_e2e_rest import texts
 from tests.test_nlu_followups import assert_answers
 from tooling.running_bot import RunningBot
 
@@ -57,11 +57,10 @@ def test_a_long_story_about_muscle_loss_is_not_ruled_out_of_scope(bot: RunningBo
 def test_the_out_of_scope_reply_offers_the_messages_likeliest_topics(bot: RunningBot) -> None:
     sender = "story-out-of-scope-topics"
     replies = bot.send(sender, "Does my insurance cover physio after knee surgery, and how do I claim?")
-    parse = latest_parse(bot, sender)
+    parse = bot.stored_parses(sender)[-1]
     assert parse["intent"]["name"] == "out_of_scope"
-    knowledge = get_knowledge()
-    ranked = sorted(parse["intent_ranking"], key=lambda item: item["confidence"], reverse=True)
-    likeliest = [item["name"] for item in ranked if knowledge.topic(item["name"])][:MAX_CANDIDATES]
+    ranking = [(item["name"], item["confidence"]) for item in parse["intent_ranking"]]
+    likeliest = offered(ranking, get_knowledge().topics)
     (reply,) = [reply for reply in replies if reply.get("buttons")]
     assert "can't answer" in reply["text"]
     assert [button["payload"] for button in reply["buttons"]] == [f"/{topic}" for topic in likeliest]

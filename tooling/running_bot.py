@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List
@@ -34,6 +36,14 @@ class RunningBot:
         )
         response.raise_for_status()
         return response.json()
+
+    def stored_parses(self, sender: str) -> List[Dict[str, Any]]:
+        """The NLU results of the sender's messages as the tracker store kept them, oldest first."""
+        with sqlite3.connect(self.tracker_db) as connection:
+            rows = connection.execute(
+                "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (sender,)
+            ).fetchall()
+        return [json.loads(data)["parse_data"] for (data,) in rows]
 
 
 def start_bot(tmp_dir: Path, **environment: str) -> RunningBot:

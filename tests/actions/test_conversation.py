@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
@@ -15,9 +15,11 @@ from core.settings import get_settings
 from tests.actions.conftest import make_tracker
 
 
-def run(action: Any, text: str = "hi") -> List[Dict[str, Any]]:
+def run(
+    action: Any, text: str = "hi", ranking: Optional[List[Dict[str, Any]]] = None
+) -> List[Dict[str, Any]]:
     dispatcher = CollectingDispatcher()
-    asyncio.run(action.run(dispatcher, make_tracker("any", text), {}))
+    asyncio.run(action.run(dispatcher, make_tracker("any", text, ranking=ranking), {}))
     return dispatcher.messages
 
 
@@ -68,10 +70,7 @@ def test_out_of_scope_offers_the_messages_likeliest_topics_first() -> None:
         {"name": "reversibility", "confidence": 0.03},
         {"name": "surgery", "confidence": 0.01},
     ]
-    dispatcher = CollectingDispatcher()
-    tracker = make_tracker("out_of_scope", "how many weeks till I can run after my cast", ranking=ranking)
-    asyncio.run(conversation.ActionOutOfScope().run(dispatcher, tracker, {}))
-    (message,) = dispatcher.messages
+    (message,) = run(conversation.ActionOutOfScope(), "how many weeks till I can run after my cast", ranking)
     assert "can't answer" in message["text"]
     assert [button["payload"] for button in message["buttons"]] == [
         "/recovery_time",

@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import itertools
 import json
-import sqlite3
 import time
 import uuid
 from typing import Any, Dict, List, Optional
@@ -307,14 +306,6 @@ def test_the_message_id_that_encodes_the_number_is_never_stored(whatsapp_bot: Wh
     assert number not in stored
 
 
-def stored_user_intents(whatsapp_bot: WhatsAppBot, sender: str) -> List[Dict[str, Any]]:
-    with sqlite3.connect(whatsapp_bot.bot.tracker_db) as connection:
-        rows = connection.execute(
-            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", (sender,)
-        ).fetchall()
-    return [json.loads(data)["parse_data"] for (data,) in rows]
-
-
 def rate_an_answer(whatsapp_bot: WhatsAppBot, which: int) -> tuple[str, List[Delivery]]:
     """Asks a topic question from a new number and clicks rating button ``which``; returns the number."""
     number = new_number()
@@ -352,6 +343,6 @@ def test_a_rating_button_is_stored_with_the_topic_it_rates_and_not_helpful_offer
 def stored_ratings(whatsapp_bot: WhatsAppBot, sender: str) -> List[Any]:
     return [
         (parse["intent"]["name"], [entity["value"] for entity in parse["entities"]])
-        for parse in stored_user_intents(whatsapp_bot, sender)
+        for parse in whatsapp_bot.bot.stored_parses(sender)
         if parse["intent"]["name"].startswith("rate_")
     ]
