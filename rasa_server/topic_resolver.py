@@ -122,14 +122,18 @@ def load_vocabulary(path: Path = DEFAULT_VOCABULARY) -> Vocabulary:
 
 
 def resolve(
-    text: str, ranking: List[Dict[str, Any]], vocabulary: Vocabulary
+    text: str,
+    ranking: List[Dict[str, Any]],
+    vocabulary: Vocabulary,
+    urgent_runner_up: Optional[float] = None,
 ) -> Optional[List[Dict[str, Any]]]:
     """Returns the ranking with the answering topic first, or None to keep it as it is.
 
     A cause or type question that names terms of the vocabulary is answered by the named
     topic the classifier ranks highest (the first named, if it ranks none of them). An
     out-of-scope verdict on a message about muscle loss or weakness keeps its confidence away from the
-    top, so the fallback asks which topic was meant.
+    top, so the fallback asks which topic was meant; but where ``emergency`` holds at least
+    ``urgent_runner_up`` (when given), the story gets the way to urgent care instead.
     """
     if not ranking:
         return None
@@ -152,6 +156,11 @@ def resolve(
         demoted = (IntentName.OUT_OF_SCOPE, IntentName.EMERGENCY)
         others = [item for item in ranking if item["name"] not in demoted]
         emergency = [item for item in ranking if item["name"] == IntentName.EMERGENCY]
+        urgent = float(emergency[0].get("confidence") or 0.0) if emergency else 0.0
+        if urgent_runner_up is not None and urgent >= urgent_runner_up:
+            # A likely emergency is never buried under the clarifying question (docs/nlu.md,
+            # session 17); the out-of-scope verdict goes last, so nothing looks ambiguous.
+            return [*emergency, *({**item, "confidence": 0.0} for item in [*others, top])]
         return [{"name": item["name"], "confidence": 0.0} for item in [*others, *emergency, top]]
     return None
 
@@ -162,12 +171,13 @@ class TopicResolver(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        """The vocabulary file, relative to the project root."""
-        return {"vocabulary": "knowledge/conditions.yml"}
+        """The vocabulary file (relative to the project root); no bar for an emergency runner-up."""
+        return {"vocabulary": "knowledge/conditions.yml", "urgent_runner_up": None}
 
-    def __init__(self, vocabulary: Vocabulary) -> None:
-        """Keeps the vocabulary, read once at model load."""
+    def __init__(self, vocabulary: Vocabulary, urgent_runner_up: Optional[float] = None) -> None:
+        """Keeps the vocabulary, read once at model load, and the emergency runner-up's bar."""
         self.vocabulary = vocabulary
+        self.urgent_runner_up = urgent_runner_up
 
     @classmethod
     def create(
@@ -178,13 +188,16 @@ class TopicResolver(GraphComponent):
         execution_context: ExecutionContext,
     ) -> TopicResolver:
         """Creates the component from its config."""
-        return cls(load_vocabulary(PROJECT_ROOT / config["vocabulary"]))
+        return cls(load_vocabulary(PROJECT_ROOT / config["vocabulary"]), config.get("urgent_runner_up"))
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Rewrites the intent of each message whose question and named terms call for it."""
         for message in messages:
             ranking = resolve(
-                str(message.get(TEXT) or ""), list(message.get(INTENT_RANKING_KEY) or []), self.vocabulary
+                str(message.get(TEXT) or ""),
+                list(message.get(INTENT_RANKING_KEY) or []),
+                self.vocabulary,
+                self.urgent_runner_up,
             )
             if ranking is None:
                 continue

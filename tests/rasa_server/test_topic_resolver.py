@@ -111,9 +111,9 @@ def test_muscle_loss_is_never_out_of_scope_at_full_confidence(vocabulary: Vocabu
     assert {item["confidence"] for item in ranking} == {0.0}
 
 
-def test_a_demoted_out_of_scope_never_leaves_emergency_first(vocabulary: Vocabulary) -> None:
+def test_a_demoted_out_of_scope_leaves_an_emergency_under_the_bar_behind(vocabulary: Vocabulary) -> None:
     # The fallback never takes a best guess of emergency: a calm story ranked out of scope,
-    # then emergency, must get the clarifying question, not the way to urgent care.
+    # then emergency (under the bar; here none is set), gets the clarifying question.
     text = "my thumb muscle twitches when my hand is relaxed, no loss of strength, should I see a doctor?"
     ranking = resolve(text, ranked("out_of_scope", "emergency", "atrophy_symptoms"), vocabulary)
     assert ranking is not None
@@ -122,6 +122,32 @@ def test_a_demoted_out_of_scope_never_leaves_emergency_first(vocabulary: Vocabul
     message = Message(data={TEXT: text, INTENT: ranking[0], INTENT_RANKING_KEY: ranking})
     fallback.process([message])
     assert message.get(INTENT)["name"] == "nlu_fallback"
+
+
+def test_a_likely_emergency_under_a_demoted_out_of_scope_comes_first(vocabulary: Vocabulary) -> None:
+    # The bar set in config.yml: an emergency runner-up that strong gets the way to urgent care.
+    text = "since last night everything below my neck is numb and weak and it is getting worse"
+    ranking = ranked("out_of_scope", "emergency", "atrophy_symptoms")
+    below = resolve(text, ranking, vocabulary, urgent_runner_up=0.81)
+    assert below is not None and below[0]["name"] == "atrophy_symptoms"
+    at_bar = resolve(text, ranking, vocabulary, urgent_runner_up=0.8)
+    assert at_bar is not None
+    assert at_bar[0] == {"name": "emergency", "confidence": 0.8}
+    assert [item["name"] for item in at_bar] == ["emergency", "atrophy_symptoms", "out_of_scope"]
+    assert [item["confidence"] for item in at_bar[1:]] == [0.0, 0.0]
+    fallback = EmergencyAwareFallbackClassifier({"threshold": 0.9, "ambiguity_threshold": 0.2})
+    message = Message(data={TEXT: text, INTENT: at_bar[0], INTENT_RANKING_KEY: at_bar})
+    fallback.process([message])
+    assert message.get(INTENT)["name"] == "emergency"
+
+
+def test_the_component_applies_its_bar_for_the_emergency_runner_up() -> None:
+    text = "my legs went numb and weak this morning and now my arms too"
+    ranking = ranked("out_of_scope", "emergency", "neurogenic_atrophy")
+    for bar, expected in ((0.8, "emergency"), (None, "neurogenic_atrophy")):
+        message = Message(data={TEXT: text, INTENT: ranking[0], INTENT_RANKING_KEY: ranking})
+        TopicResolver(load_vocabulary(), urgent_runner_up=bar).process([message])
+        assert message.get(INTENT)["name"] == expected
 
 
 def test_out_of_scope_without_muscle_loss_stays(vocabulary: Vocabulary) -> None:
