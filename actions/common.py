@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List
+from typing import Any, Collection, Dict, Iterable, List, Tuple
 
 from rasa_sdk import Tracker
 
@@ -61,13 +61,22 @@ def topic_buttons(topic_ids: Iterable[str], language: str) -> List[Button]:
     return buttons
 
 
+def likeliest(
+    ranking: Iterable[Tuple[str, float]], topics: Collection[str], limit: int = MAX_CANDIDATES
+) -> List[str]:
+    """Returns the topics of an intent ranking, most confident first: what the buttons offer.
+
+    ``scripts/real_metrics.py`` scores the buttons with the same function.
+    """
+    ranked = sorted(ranking, key=lambda pair: pair[1], reverse=True)
+    return [name for name, _ in ranked if name in topics][:limit]
+
+
 def likely_topics(tracker: Tracker, limit: int = MAX_CANDIDATES) -> List[str]:
     """Returns the most likely topic ids of the latest message, best first."""
-    knowledge = get_knowledge()
     ranking = tracker.latest_message.get("intent_ranking") or []
-    ranked = sorted(ranking, key=lambda item: item.get("confidence") or 0.0, reverse=True)
-    topics = [item["name"] for item in ranked if knowledge.topic(item.get("name") or "")]
-    return topics[:limit]
+    pairs = [(str(item.get("name") or ""), float(item.get("confidence") or 0.0)) for item in ranking]
+    return likeliest(pairs, get_knowledge().topics, limit)
 
 
 def clinic_name() -> str:

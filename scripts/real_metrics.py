@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Callable, Collection, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from actions.common import MAX_CANDIDATES
+from actions.common import likeliest
 from scripts.nlu_metrics import EMERGENCY, FALLBACK, OUT_OF_SCOPE, Ranking, decide, sweep
 
 TARGETS = {
@@ -45,13 +45,6 @@ class RealOutcome:
         return self.gold not in (OUT_OF_SCOPE, EMERGENCY)
 
 
-def offered(ranking: Ranking, topics: Iterable[str], limit: int = MAX_CANDIDATES) -> List[str]:
-    """The topics the clarifying question offers as buttons, best first."""
-    known = set(topics)
-    ranked = sorted(ranking, key=lambda pair: pair[1], reverse=True)
-    return [name for name, _ in ranked if name in known][:limit]
-
-
 def _share(flags: Sequence[bool]) -> float:
     return round(sum(flags) / len(flags), 4) if flags else 0.0
 
@@ -76,7 +69,7 @@ def score_real(
     in_scope = [(outcome, intent) for outcome, intent in pairs if outcome.in_scope]
     top1 = [intent in outcome.labels for outcome, intent in in_scope]
     right_offered = [
-        any(label in offered(outcome.ranking, topic_list) for label in outcome.labels)
+        any(label in likeliest(outcome.ranking, topic_list) for label in outcome.labels)
         for outcome, _ in in_scope
     ]
     answered_or_offered = [

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from actions.common import likeliest
 from core.knowledge import get_knowledge
-from scripts.real_metrics import offered
 from tests.test_e2e_rest import texts
 from tests.test_nlu_followups import assert_answers
 from tooling.running_bot import RunningBot
@@ -60,7 +60,7 @@ def test_the_out_of_scope_reply_offers_the_messages_likeliest_topics(bot: Runnin
     parse = bot.stored_parses(sender)[-1]
     assert parse["intent"]["name"] == "out_of_scope"
     ranking = [(item["name"], item["confidence"]) for item in parse["intent_ranking"]]
-    likeliest = offered(ranking, get_knowledge().topics)
+    offered = likeliest(ranking, get_knowledge().topics)
     (reply,) = [reply for reply in replies if reply.get("buttons")]
     assert "can't answer" in reply["text"]
-    assert [button["payload"] for button in reply["buttons"]] == [f"/{topic}" for topic in likeliest]
+    assert [button["payload"] for button in reply["buttons"]] == [f"/{topic}" for topic in offered]

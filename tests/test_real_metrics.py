@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Dict
 
-from scripts.real_metrics import RealOutcome, best_real_point, offered, red_flag_set, score_real
+from scripts.real_metrics import RealOutcome, best_real_point, red_flag_set, score_real
 
 TOPICS = ["reversibility", "recovery_time", "physical_therapy", "neurogenic_atrophy"]
 
@@ -52,13 +52,6 @@ def test_out_of_scope_is_handled_by_the_fallback_too_and_red_flags_are_counted_a
     assert metrics["red_flag_false_alarms"] == 1
     assert metrics["red_flag_false_alarm_rate"] == 0.25
     assert metrics["in_scope_items"] == 1
-
-
-def test_offered_lists_topics_only_best_first() -> None:
-    assert offered([("greet", 0.5), ("recovery_time", 0.2), ("reversibility", 0.3)], TOPICS) == [
-        "reversibility",
-        "recovery_time",
-    ]
 
 
 def point(

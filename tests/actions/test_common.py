@@ -9,7 +9,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import conversation
-from actions.common import conversation_language
+from actions.common import conversation_language, likeliest
 from tests.actions.conftest import make_tracker
 
 
@@ -67,3 +67,10 @@ def test_the_greeting_on_the_malay_page_is_in_malay() -> None:
     events = asyncio.run(conversation.ActionGreet().run(dispatcher, tracker, {}))
     assert dispatcher.messages[0]["text"] == conversation.greeting("ms")
     assert {"event": "slot", "name": "language", "value": "ms", "timestamp": None} in events
+
+
+def test_likeliest_lists_topics_only_best_first_and_at_most_the_limit() -> None:
+    ranking = [("greet", 0.5), ("recovery_time", 0.2), ("reversibility", 0.3), ("prevention", 0.1)]
+    topics = {"recovery_time", "reversibility", "prevention"}
+    assert likeliest(ranking, topics) == ["reversibility", "recovery_time", "prevention"]
+    assert likeliest(ranking, topics, limit=2) == ["reversibility", "recovery_time"]
