@@ -125,7 +125,7 @@ def test_a_demoted_out_of_scope_leaves_an_emergency_under_the_bar_behind(vocabul
 
 
 def test_a_likely_emergency_under_a_demoted_out_of_scope_comes_first(vocabulary: Vocabulary) -> None:
-    # The bar set in config.yml: an emergency runner-up that strong gets the way to urgent care.
+    # At or above the bar (config.yml sets it), an emergency runner-up gets the way to urgent care.
     text = "since last night everything below my neck is numb and weak and it is getting worse"
     ranking = ranked("out_of_scope", "emergency", "atrophy_symptoms")
     below = resolve(text, ranking, vocabulary, urgent_runner_up=0.81)
