@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Collection, Dict, Iterable, List, Tuple
+from typing import Any, Collection, Dict, Iterable, List, Optional, Tuple
 
 from rasa_sdk import Tracker
 
@@ -61,6 +61,12 @@ def topic_buttons(topic_ids: Iterable[str], language: str) -> List[Button]:
     return buttons
 
 
+def ranking_pairs(intent_ranking: Optional[Iterable[Dict[str, Any]]]) -> List[Tuple[str, float]]:
+    """Returns a parse's ``intent_ranking`` as (intent, confidence) pairs, in its order."""
+    items = intent_ranking or []
+    return [(str(item.get("name") or ""), float(item.get("confidence") or 0.0)) for item in items]
+
+
 def likeliest(
     ranking: Iterable[Tuple[str, float]], topics: Collection[str], limit: int = MAX_CANDIDATES
 ) -> List[str]:
@@ -74,9 +80,8 @@ def likeliest(
 
 def likely_topics(tracker: Tracker, limit: int = MAX_CANDIDATES) -> List[str]:
     """Returns the most likely topic ids of the latest message, best first."""
-    ranking = tracker.latest_message.get("intent_ranking") or []
-    pairs = [(str(item.get("name") or ""), float(item.get("confidence") or 0.0)) for item in ranking]
-    return likeliest(pairs, get_knowledge().topics, limit)
+    ranking = ranking_pairs(tracker.latest_message.get("intent_ranking"))
+    return likeliest(ranking, get_knowledge().topics, limit)
 
 
 def clinic_name() -> str:

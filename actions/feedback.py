@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import conversation_language, topic_buttons
+from actions.common import conversation_language, likeliest, ranking_pairs, topic_buttons
 from actions.fallback import NONE_OF_THESE_PAYLOAD
 from actions.handoff import someone_can_answer, talk_to_person_button
 from core import messages
@@ -45,10 +45,8 @@ def question_ranking(tracker: Tracker) -> List[Dict[str, Any]]:
 def alternatives(tracker: Tracker, rated: Optional[str]) -> List[str]:
     """Up to three topics the question may have meant instead, else the rated topic's neighbours."""
     knowledge = get_knowledge()
-    ranked = sorted(question_ranking(tracker), key=lambda item: item.get("confidence") or 0.0, reverse=True)
-    topics = [
-        item["name"] for item in ranked if knowledge.topic(item.get("name") or "") and item["name"] != rated
-    ]
+    others = {topic_id for topic_id in knowledge.topics if topic_id != rated}
+    topics = likeliest(ranking_pairs(question_ranking(tracker)), others, MAX_ALTERNATIVES)
     if not topics and rated and (topic := knowledge.topic(rated)):
         topics = list(topic.subtopics or topic.related)
     return topics[:MAX_ALTERNATIVES]

@@ -32,6 +32,7 @@ from typing import Any, Collection, Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
+from actions.common import ranking_pairs
 from core.cli_args import at_least
 from core.knowledge import get_knowledge
 from core.message_rules import clean_message
@@ -99,11 +100,7 @@ def run_model(model: Path, files: Dict[str, Path] = EVAL_FILES) -> Tuple[List[Ou
 
 def _ranking(result: Dict[str, Any]) -> List[Tuple[str, float]]:
     # The FallbackClassifier only prepends nlu_fallback; the classifier's ranking stays.
-    return [
-        (item["name"], float(item["confidence"]))
-        for item in result.get("intent_ranking") or []
-        if item["name"] != FALLBACK
-    ]
+    return [pair for pair in ranking_pairs(result.get("intent_ranking")) if pair[0] != FALLBACK]
 
 
 def _resources(seconds: Sequence[float], peak_rss_kib: int) -> Dict[str, float]:

@@ -63,14 +63,13 @@ def score_real(
     outcomes: Sequence[RealOutcome], threshold: float, ambiguity_threshold: float, topics: Iterable[str]
 ) -> Dict[str, Any]:
     """Returns the real-question figures for one pair of fallback thresholds."""
-    topic_list = list(topics)
+    known = set(topics)
     predicted = [decide(outcome.ranking, threshold, ambiguity_threshold) for outcome in outcomes]
     pairs = list(zip(outcomes, predicted, strict=True))
     in_scope = [(outcome, intent) for outcome, intent in pairs if outcome.in_scope]
     top1 = [intent in outcome.labels for outcome, intent in in_scope]
     right_offered = [
-        any(label in likeliest(outcome.ranking, topic_list) for label in outcome.labels)
-        for outcome, _ in in_scope
+        any(label in likeliest(outcome.ranking, known) for label in outcome.labels) for outcome, _ in in_scope
     ]
     answered_or_offered = [
         intent in outcome.labels or (intent == FALLBACK and on_offer)

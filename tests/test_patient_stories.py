@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.common import likeliest
+from actions.common import likeliest, ranking_pairs
 from core.knowledge import get_knowledge
 from tests.test_e2e_rest import texts
 from tests.test_nlu_followups import assert_answers
@@ -59,8 +59,7 @@ def test_the_out_of_scope_reply_offers_the_messages_likeliest_topics(bot: Runnin
     replies = bot.send(sender, "Does my insurance cover physio after knee surgery, and how do I claim?")
     parse = bot.stored_parses(sender)[-1]
     assert parse["intent"]["name"] == "out_of_scope"
-    ranking = [(item["name"], item["confidence"]) for item in parse["intent_ranking"]]
-    offered = likeliest(ranking, get_knowledge().topics)
+    offered = likeliest(ranking_pairs(parse["intent_ranking"]), get_knowledge().topics)
     (reply,) = [reply for reply in replies if reply.get("buttons")]
     assert "can't answer" in reply["text"]
     assert [button["payload"] for button in reply["buttons"]] == [f"/{topic}" for topic in offered]
