@@ -20,7 +20,9 @@ question e5 is sure of gains nothing from it and would wait for it (docs/nlu.md,
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -34,6 +36,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from core.language import detect_language
 from core.vocabulary import IntentName
+from rasa_server import tuned_encoder
 from rasa_server.tuned_encoder import TunedEncoder, read_tuned, share_topics, write_tuned
 
 logger = logging.getLogger(__name__)
@@ -42,6 +45,9 @@ MODES = ("cascade", "ensemble", "replace")
 WEIGHTS_FILE = "sentence_classifier.npz"
 TUNED_FILE = "tuned_encoder.npz"
 RANKING_LENGTH = 10
+# Rasa's training cache keys a component by its class's source alone; the functions that embed,
+# vote and fine-tune live beside the class, so a change to them must retrain it too.
+TRAINING_CODE = (Path(__file__), Path(tuned_encoder.__file__))
 
 
 def embed(texts: Sequence[str]) -> np.ndarray:
@@ -138,6 +144,11 @@ class SentenceVectorClassifier(GraphComponent):
             "tuned_long_words": 0,
             "tuned_consult_below": 1.0,
         }
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """A digest of the modules that train it, so an edit there is never served from the cache."""
+        return hashlib.sha256(b"".join(path.read_bytes() for path in TRAINING_CODE)).hexdigest()
 
     def __init__(self, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource) -> None:
         """Checks the config; the weights come from ``train`` or ``load``."""

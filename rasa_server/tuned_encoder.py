@@ -90,7 +90,9 @@ class TunedEncoder:
         self.classes = list(classes)
         self.frozen = LAYERS - tuned_layers
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        # Cut from the start: a patient's question comes at the end of their story, which e5's
+        # window keeps too (reads_last_words); cutting the end would drop the question itself.
+        self.tokenizer.enable_truncation(max_length=MAX_TOKENS, direction="left")
         self.tokenizer.no_padding()
         pretrained = load_file(str(folder / "model.safetensors"))
         # Dense kernels as (inputs, outputs), the way they are multiplied.
@@ -137,7 +139,7 @@ class TunedEncoder:
         return {name: variable.numpy() for name, variable in self.variables.items()}
 
     def token_ids(self, texts: Sequence[str]) -> List[List[int]]:
-        """WordPiece ids of each text, with [CLS] and [SEP], at most ``MAX_TOKENS``."""
+        """WordPiece ids of each text, with [CLS] and [SEP]: its last ``MAX_TOKENS`` at most."""
         return [encoding.ids for encoding in self.tokenizer.encode_batch(list(texts))]
 
     def _layer_norm(self, x: Tensor, prefix: str) -> Tensor:

@@ -11,10 +11,12 @@ import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
+from rasa.engine.training.fingerprinting import calculate_fingerprint_key
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from rasa_server import sentence_classifier
 from rasa_server.sentence_classifier import (
     SentenceVectorClassifier,
     combine,
@@ -196,3 +198,16 @@ def test_the_tuned_encoder_is_asked_only_for_long_messages_or_where_e5_is_unsure
 def test_a_tuned_encoder_needs_out_of_scope_and_emergency_examples(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="emergency"):
         train_and_load(tmp_path, tuned_layers=1)
+
+
+def test_an_edit_to_the_code_that_trains_it_is_never_served_from_rasas_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    helper = tmp_path / "tuned_encoder.py"
+    helper.write_text("MAX_TOKENS = 128\n")
+    monkeypatch.setattr(sentence_classifier, "TRAINING_CODE", (helper,))
+    config = SentenceVectorClassifier.get_default_config()
+    before = calculate_fingerprint_key(SentenceVectorClassifier, config, {})
+    assert calculate_fingerprint_key(SentenceVectorClassifier, config, {}) == before
+    helper.write_text("MAX_TOKENS = 256\n")
+    assert calculate_fingerprint_key(SentenceVectorClassifier, config, {}) != before

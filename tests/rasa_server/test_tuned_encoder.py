@@ -95,6 +95,16 @@ def test_a_story_longer_than_the_encoder_reads_is_cut_not_refused(tuned: TunedEn
     assert tuned.probabilities([story, ""]).shape == (2, len(CLASSES))
 
 
+def test_a_long_story_keeps_its_question_at_the_end(tuned: TunedEncoder) -> None:
+    question = "will my calf come back"
+    story = "my leg was in a cast and now it is thin. " * 40 + question
+    question_ids, story_ids = tuned.token_ids([question, story])
+    assert len(story_ids) == 128
+    # [CLS] first, then the story's last tokens: the question and [SEP].
+    assert story_ids[0] == question_ids[0]
+    assert story_ids[-len(question_ids) + 1 :] == question_ids[1:]
+
+
 def test_tuning_more_layers_than_the_encoder_has_is_refused() -> None:
     with pytest.raises(ValueError, match="tuned_layers"):
         TunedEncoder(CLASSES, tuned_layers=7)
