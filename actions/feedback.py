@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -28,7 +28,7 @@ def rated_topic(tracker: Tracker) -> Optional[str]:
     return tracker.get_slot(SlotName.TOPIC)
 
 
-def question_ranking(tracker: Tracker) -> List[Dict[str, Any]]:
+def question_ranking(tracker: Tracker) -> List[Tuple[str, float]]:
     """The intent ranking of the patient's question before the rating (what else it may have meant)."""
     for event in reversed(tracker.events):
         if event.get("event") != "user":
@@ -38,7 +38,7 @@ def question_ranking(tracker: Tracker) -> List[Dict[str, Any]]:
             IntentName.RATE_HELPFUL,
             IntentName.RATE_NOT_HELPFUL,
         ):
-            return list(parse.get("intent_ranking") or [])
+            return ranking_pairs(parse.get("intent_ranking"))
     return []
 
 
@@ -46,7 +46,7 @@ def alternatives(tracker: Tracker, rated: Optional[str]) -> List[str]:
     """Up to three topics the question may have meant instead, else the rated topic's neighbours."""
     knowledge = get_knowledge()
     others = {topic_id for topic_id in knowledge.topics if topic_id != rated}
-    topics = likeliest(ranking_pairs(question_ranking(tracker)), others, MAX_ALTERNATIVES)
+    topics = likeliest(question_ranking(tracker), others, MAX_ALTERNATIVES)
     if not topics and rated and (topic := knowledge.topic(rated)):
         topics = list(topic.subtopics or topic.related)
     return topics[:MAX_ALTERNATIVES]

