@@ -10,9 +10,10 @@ Items live in three Rasa NLU files with each example's provenance as metadata (`
 
 The split is by source page, so no page feeds both training and a held-out split. A page
 already in the corpus keeps its split; a new page's split comes from a hash of its address.
-``add`` brings in a file of new items (docs/nlu.md describes the form); ``add-paraphrases``
-brings in paraphrases of training items, refusing any text of a set never trained on;
-``counts`` prints the provenance counts.
+``check`` says where each item of a file of new items would go, or why it would be refused,
+and writes nothing; ``add`` brings the file in (docs/nlu.md describes the form);
+``add-paraphrases`` brings in paraphrases of training items, refusing any text of a set never
+trained on; ``counts`` prints the provenance counts.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ LANGUAGES = ("en", "ms", "mixed")
 # Share of new pages per split, by the first byte of the address's hash.
 TEST_SHARE, DEV_SHARE = 0.30, 0.20
 BANNED_SITES = ("synapse.com.my",)
+# ``counts`` lists only the most used sites: the corpus draws on well over a thousand.
+MOST_USED_SITES = 20
 HEADER = {
     "train": "Real patients' questions, training split: each reworded from one question on its page.",
     "dev": "Real patients' questions, development split (never trained on): scripts/real_corpus.py.",
@@ -165,37 +168,49 @@ def held_out_texts() -> Set[str]:
     return normalised_texts(held_out_files())
 
 
-def add(paths: Sequence[Path], intents: Iterable[str]) -> Counter[str]:
-    """Adds new items to the corpus: pages keep their split, duplicates are dropped.
+def place(
+    paths: Sequence[Path], intents: Iterable[str]
+) -> Tuple[Dict[str, List[Item]], List[Tuple[Item, str]]]:
+    """Decides where each new item of ``paths`` goes, writing nothing.
 
-    Returns how many items went where (and how many were refused, by reason).
+    Returns the corpus with the accepted items added, and each new item with its verdict: the
+    split its page belongs to (a page already in the corpus keeps its split), or why it is
+    refused.
     """
     corpus = load_corpus()
     split_of_page = {item.url: name for name, items in corpus.items() for item in items}
     seen = {normalise(item.text) for items in corpus.values() for item in items}
     held_out = held_out_texts()
-    outcome: Counter[str] = Counter()
+    verdicts: List[Tuple[Item, str]] = []
     known = list(intents)
     for path in paths:
         for item in read_new_items(path):
             problems = validate(item, known)
-            if problems:
-                outcome[f"refused: {problems[0]}"] += 1
-                continue
-            if normalise(item.text) in seen:
-                outcome["refused: duplicate text"] += 1
-                continue
             split = split_of_page.get(item.url, page_split(item.url))
-            if split == "train" and normalise(item.text) in held_out:
-                outcome["refused: text of a set never trained on"] += 1
-                continue
-            seen.add(normalise(item.text))
-            split_of_page[item.url] = split
-            corpus[split].append(item)
-            outcome[split] += 1
+            if problems:
+                verdict = f"refused: {problems[0]}"
+            elif normalise(item.text) in seen:
+                verdict = "refused: duplicate text"
+            elif split == "train" and normalise(item.text) in held_out:
+                verdict = "refused: text of a set never trained on"
+            else:
+                verdict = split
+                seen.add(normalise(item.text))
+                split_of_page[item.url] = split
+                corpus[split].append(item)
+            verdicts.append((item, verdict))
+    return corpus, verdicts
+
+
+def add(paths: Sequence[Path], intents: Iterable[str]) -> Counter[str]:
+    """Adds new items to the corpus: pages keep their split, duplicates are dropped.
+
+    Returns how many items went where (and how many were refused, by reason).
+    """
+    corpus, verdicts = place(paths, intents)
     for name, items in corpus.items():
         write_split(name, items)
-    return outcome
+    return Counter(verdict for _, verdict in verdicts)
 
 
 def read_paraphrase_file(path: Path) -> Tuple[List[str], Dict[str, List[str]]]:
@@ -273,13 +288,15 @@ def counts(corpus: Dict[str, List[Item]]) -> Dict[str, Counter[str]]:
 
 
 def main() -> None:
-    """Parses the command line: ``add FILE...``, ``add-paraphrases FILE...`` or ``counts``."""
+    """Parses the command line: ``check``, ``add`` or ``add-paraphrases`` with files, or ``counts``."""
     from core.knowledge import get_knowledge
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    checking = commands.add_parser("check", help="where new items would go, or why refused; writes nothing")
+    checking.add_argument("files", nargs="+", type=Path)
     adding = commands.add_parser("add", help="add new items (YAML lists) to the corpus")
     adding.add_argument("files", nargs="+", type=Path)
     paraphrasing = commands.add_parser(
@@ -290,12 +307,19 @@ def main() -> None:
     args = parser.parse_args()
     domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
     intents = [*get_knowledge().topics, *domain["intents"]]
+    if args.command == "check":
+        _, verdicts = place(args.files, intents)
+        for item, verdict in verdicts:
+            print(f"{verdict:<8} {item.intent:<24} {item.text[:70]!r}")
+        print(dict(Counter(verdict for _, verdict in verdicts)))
+        return
     if args.command == "add":
         print(dict(add(args.files, intents)))
     elif args.command == "add-paraphrases":
         print(dict(add_paraphrases(args.files, intents)))
     for title, counter in counts(load_corpus()).items():
-        print(f"{title}: {dict(counter.most_common())}")
+        shown = dict(counter.most_common(MOST_USED_SITES if title == "sites" else None))
+        print(f"{title} ({len(counter)}): {shown}" if title == "sites" else f"{title}: {shown}")
 
 
 if __name__ == "__main__":

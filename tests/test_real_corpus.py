@@ -19,6 +19,7 @@ from scripts.real_corpus import (
     load_corpus,
     normalise,
     page_split,
+    place,
     read_paraphrase_file,
     validate,
 )
@@ -101,8 +102,14 @@ def test_adding_items_keeps_each_pages_split_and_refuses_bad_ones(
     entries.append({**entries[3], "text": written_text, "intent": written_intent, "url": training_page})
     new.write_text(yaml.safe_dump(entries))
 
+    _, verdicts = place([new], intents)
+    assert not any(path.exists() for path in files.values()), "checking writes nothing"
     outcome = add([new], intents)
 
+    assert Counter(verdict for _, verdict in verdicts) == outcome
+    assert [item.text for item, verdict in verdicts if verdict.startswith("refused")] == [
+        "Will my calf come back 0?!", "from the clinic", "no such label", written_text,
+    ]  # fmt: skip
     assert outcome["refused: duplicate text"] == 1
     assert outcome["refused: text of a set never trained on"] == 1
     assert sum(count for reason, count in outcome.items() if reason.startswith("refused")) == 4
