@@ -318,8 +318,10 @@ def main() -> None:
     elif args.command == "add-paraphrases":
         print(dict(add_paraphrases(args.files, intents)))
     for title, counter in counts(load_corpus()).items():
-        shown = dict(counter.most_common(MOST_USED_SITES if title == "sites" else None))
-        print(f"{title} ({len(counter)}): {shown}" if title == "sites" else f"{title}: {shown}")
+        if title == "sites":
+            print(f"sites: {len(counter)}, most used {dict(counter.most_common(MOST_USED_SITES))}")
+        else:
+            print(f"{title}: {dict(counter.most_common())}")
 
 
 if __name__ == "__main__":
