@@ -76,6 +76,12 @@ def page_split(url: str) -> str:
     return "dev" if share < TEST_SHARE + DEV_SHARE else "train"
 
 
+def known_labels() -> List[str]:
+    """The labels an item may carry: the domain's intents, every topic among them."""
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    return [str(name) for name in domain["intents"]]
+
+
 def validate(item: Item, intents: Iterable[str]) -> List[str]:
     """Returns what is wrong with ``item`` (nothing when it is fit for the corpus)."""
     known = set(intents)
@@ -289,8 +295,6 @@ def counts(corpus: Dict[str, List[Item]]) -> Dict[str, Counter[str]]:
 
 def main() -> None:
     """Parses the command line: ``check``, ``add`` or ``add-paraphrases`` with files, or ``counts``."""
-    from core.knowledge import get_knowledge
-
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -305,8 +309,7 @@ def main() -> None:
     paraphrasing.add_argument("files", nargs="+", type=Path)
     commands.add_parser("counts", help="print the provenance counts")
     args = parser.parse_args()
-    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-    intents = [*get_knowledge().topics, *domain["intents"]]
+    intents = known_labels()
     if args.command == "check":
         _, verdicts = place(args.files, intents)
         for item, verdict in verdicts:

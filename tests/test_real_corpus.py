@@ -10,12 +10,12 @@ from typing import Dict, List
 import pytest
 import yaml
 
-from core.knowledge import KnowledgeBase
 from core.settings import PROJECT_ROOT
 from scripts.real_corpus import (
     Item,
     add,
     add_paraphrases,
+    known_labels,
     load_corpus,
     normalise,
     page_split,
@@ -37,9 +37,8 @@ def corpus() -> Dict[str, List[Item]]:
 
 
 @pytest.fixture(scope="module")
-def intents(knowledge: KnowledgeBase) -> List[str]:
-    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-    return [*knowledge.topics, *domain["intents"]]
+def intents() -> List[str]:
+    return known_labels()
 
 
 def test_every_item_has_a_source_address_a_kind_a_language_and_known_labels(
