@@ -33,6 +33,8 @@ from core.settings import PROJECT_ROOT
 from tooling.nlu_files import PARAPHRASE_FILE, SPLIT_FILES, held_out_files, nlu_examples, training_files
 
 KINDS = ("user_post", "faq_heading", "title")
+# What every new item must have (``alt_labels`` is optional).
+ITEM_FIELDS = ("text", "intent", "url", "kind", "lang")
 LANGUAGES = ("en", "ms", "mixed")
 # Share of new pages per split, by the first byte of the address's hash.
 TEST_SHARE, DEV_SHARE = 0.30, 0.20
@@ -44,6 +46,10 @@ HEADER = {
     "dev": "Real patients' questions, development split (never trained on): scripts/real_corpus.py.",
     "test": "Real patients' questions, FROZEN test split: never trained on, errors never read (docs/nlu.md).",
 }
+
+
+class CorpusFileError(ValueError):
+    """A file of new items that cannot be read at all (not YAML, or not a list)."""
 
 
 @dataclass(frozen=True)
@@ -85,9 +91,10 @@ def known_labels() -> List[str]:
 def validate(item: Item, intents: Iterable[str]) -> List[str]:
     """Returns what is wrong with ``item`` (nothing when it is fit for the corpus)."""
     known = set(intents)
+    missing = [name for name in ITEM_FIELDS if not getattr(item, name).strip()]
+    if missing:
+        return [f"missing {', '.join(missing)}"]
     problems = []
-    if not item.text.strip():
-        problems.append("empty text")
     if not re.match(r"https?://", item.url) or any(site in item.url for site in BANNED_SITES):
         problems.append(f"bad source address {item.url!r}")
     if item.kind not in KINDS:
@@ -149,19 +156,43 @@ def write_split(name: str, items: Sequence[Item]) -> None:
     path.write_text(f"# {HEADER[name]}\n{body}", encoding="utf-8")
 
 
+def read_entries(path: Path) -> List[Any]:
+    """Reads a file of new entries (items or paraphrases): a YAML list.
+
+    Raises:
+        CorpusFileError: the file is not YAML, or not a list.
+
+    """
+    try:
+        entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    except yaml.YAMLError as error:
+        raise CorpusFileError(f"{path}: not valid YAML ({error})") from error
+    if not isinstance(entries, list):
+        raise CorpusFileError(f"{path}: expected a YAML list, found {type(entries).__name__}")
+    return entries
+
+
 def read_new_items(path: Path) -> List[Item]:
-    """Reads a file of new items: a YAML list of text, intent, alt_labels, url, kind, lang."""
-    return [
-        Item(
-            text=" ".join(str(entry["text"]).split()),
-            intent=str(entry["intent"]),
-            url=str(entry["url"]).strip(),
-            kind=str(entry["kind"]),
-            lang=str(entry["lang"]),
-            alt_labels=tuple(label for label in entry.get("alt_labels") or () if label != entry["intent"]),
+    """Reads a file of new items: a YAML list of text, intent, alt_labels, url, kind, lang.
+
+    An entry that lacks a field (or is not a mapping at all) is read with that field empty,
+    so that ``validate`` refuses it by name instead of the whole file failing on it.
+    """
+    items = []
+    for entry in read_entries(path):
+        fields = entry if isinstance(entry, dict) else {"text": entry}
+        intent = str(fields.get("intent") or "")
+        items.append(
+            Item(
+                text=" ".join(str(fields.get("text") or "").split()),
+                intent=intent,
+                url=str(fields.get("url") or "").strip(),
+                kind=str(fields.get("kind") or ""),
+                lang=str(fields.get("lang") or ""),
+                alt_labels=tuple(str(label) for label in fields.get("alt_labels") or () if label != intent),
+            )
         )
-        for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    ]
+    return items
 
 
 def normalised_texts(paths: Iterable[Path]) -> Set[str]:
@@ -256,7 +287,7 @@ def add_paraphrases(paths: Sequence[Path], intents: Iterable[str]) -> Counter[st
     trained |= {normalise(text) for group in texts.values() for text in group}
     outcome: Counter[str] = Counter()
     for path in paths:
-        for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+        for entry in read_entries(path):
             if not isinstance(entry, dict):
                 outcome["refused: not an intent and a text"] += 1
                 continue
@@ -309,17 +340,25 @@ def main() -> None:
     paraphrasing.add_argument("files", nargs="+", type=Path)
     commands.add_parser("counts", help="print the provenance counts")
     args = parser.parse_args()
+    try:
+        _run(args.command, getattr(args, "files", []))
+    except (CorpusFileError, OSError) as error:
+        parser.error(str(error))
+
+
+def _run(command: str, files: Sequence[Path]) -> None:
+    """Runs one command on ``files``, printing its verdicts or the corpus's counts."""
     intents = known_labels()
-    if args.command == "check":
-        _, verdicts = place(args.files, intents)
+    if command == "check":
+        _, verdicts = place(files, intents)
         for item, verdict in verdicts:
             print(f"{verdict:<8} {item.intent:<24} {item.text[:70]!r}")
         print(dict(Counter(verdict for _, verdict in verdicts)))
         return
-    if args.command == "add":
-        print(dict(add(args.files, intents)))
-    elif args.command == "add-paraphrases":
-        print(dict(add_paraphrases(args.files, intents)))
+    if command == "add":
+        print(dict(add(files, intents)))
+    elif command == "add-paraphrases":
+        print(dict(add_paraphrases(files, intents)))
     for title, counter in counts(load_corpus()).items():
         if title == "sites":
             print(f"sites: {len(counter)}, most used {dict(counter.most_common(MOST_USED_SITES))}")

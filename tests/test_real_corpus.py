@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Dict, List
@@ -12,6 +14,7 @@ import yaml
 
 from core.settings import PROJECT_ROOT
 from scripts.real_corpus import (
+    CorpusFileError,
     Item,
     add,
     add_paraphrases,
@@ -153,3 +156,46 @@ def test_adding_paraphrases_refuses_every_held_out_text_and_keeps_the_file_reada
         ("how many weeks till my calf is back after the boot", "recovery_time"),
         ("will my thigh ever fill out again after the cast", "reversibility"),
     ]
+
+
+def test_a_malformed_entry_is_refused_by_name_and_a_malformed_file_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, intents: List[str]
+) -> None:
+    files = {name: tmp_path / f"{name}.yml" for name in SPLIT_FILES}
+    monkeypatch.setattr("scripts.real_corpus.SPLIT_FILES", files)
+    paraphrases = tmp_path / "real_paraphrases.yml"
+    paraphrases.write_text("version: '3.1'\nnlu: []\n")
+    monkeypatch.setattr("scripts.real_corpus.PARAPHRASE_FILE", paraphrases)
+    good = {"text": "will my calf come back", "intent": "reversibility", "url": "https://forum.example/t/1",
+            "kind": "user_post", "lang": "en"}  # fmt: skip
+    new = tmp_path / "new.yml"
+    new.write_text(yaml.safe_dump([good, {**good, "text": "no address", "url": None}, "just a sentence"]))
+
+    verdicts = [verdict for _, verdict in place([new], intents)[1]]
+
+    assert verdicts[0] in SPLIT_FILES
+    assert verdicts[1] == "refused: missing url"
+    assert verdicts[2] == "refused: missing intent, url, kind, lang"
+
+    for body in ("- text: [unclosed", "text: not a list"):
+        new.write_text(body)
+        with pytest.raises(CorpusFileError, match="new.yml"):
+            add([new], intents)
+        with pytest.raises(CorpusFileError, match="new.yml"):
+            add_paraphrases([new], intents)
+    assert not any(path.exists() for path in files.values())
+    assert paraphrases.read_text() == "version: '3.1'\nnlu: []\n"
+
+
+def test_the_command_line_names_a_malformed_file_without_a_traceback(tmp_path: Path) -> None:
+    new = tmp_path / "new.yml"
+    new.write_text("text: not a list")
+
+    run = subprocess.run(
+        [sys.executable, "-m", "scripts.real_corpus", "check", str(new)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert run.returncode == 2
+    assert "new.yml: expected a YAML list, found dict" in run.stderr
+    assert "Traceback" not in run.stderr
