@@ -118,7 +118,12 @@ def run_real(model: Path, path: Path) -> Tuple[List[RealOutcome], Dict[str, floa
     results, seconds, peak_rss_kib = asyncio.run(_parse(model, [item.text for item in items]))
     outcomes = [
         RealOutcome(
-            text=item.text, labels=item.labels, kind=item.kind, language=item.lang, ranking=_ranking(result)
+            text=item.text,
+            labels=item.labels,
+            kind=item.kind,
+            language=item.lang,
+            ranking=_ranking(result),
+            page=item.url,
         )
         for item, result in zip(items, results, strict=True)
     ]
@@ -168,7 +173,11 @@ def print_real_summary(report: Dict[str, Any]) -> None:
     print(f"== {report['set']}: {metrics['items']} items")
     for key in HEADLINE:
         target = report["targets"].get(key)
-        print(f"{key:30} {metrics[key]:.4f}" + (f"  (target {target})" if target is not None else ""))
+        low, high = report["intervals"].get(key, (metrics[key], metrics[key]))
+        print(
+            f"{key:30} {metrics[key]:.4f}  [{low:.3f}, {high:.3f}]"
+            + (f"  (target {target})" if target is not None else "")
+        )
     for group in ("per_kind", "per_language"):
         print(
             f"{group:30} " + ", ".join(f"{k} {v['top1']:.3f} (n={v['n']})" for k, v in metrics[group].items())

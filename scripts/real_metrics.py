@@ -11,6 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Callable, Collection, Dict, Iterable, List, Optional, Sequence, Tuple
 
+import numpy as np
+
 from actions.common import likeliest
 from scripts.nlu_metrics import EMERGENCY, FALLBACK, OUT_OF_SCOPE, Ranking, decide, sweep
 
@@ -33,6 +35,8 @@ class RealOutcome:
     kind: str
     language: str
     ranking: Ranking
+    # The source page: the unit the intervals resample (items of one page stand or fall together).
+    page: str = ""
 
     @property
     def gold(self) -> str:
@@ -59,6 +63,49 @@ def _group_top1(
     return {name: {"n": len(flags), "top1": _share(flags)} for name, flags in sorted(groups.items())}
 
 
+def judge(outcome: RealOutcome, intent: str, known: Collection[str]) -> Dict[str, Optional[bool]]:
+    """Whether one item counts right in each headline figure (None where it is not counted).
+
+    ``intent`` is the final intent after the fallback. Every share-type figure of the report
+    is read off these judgements, so a figure is defined once for the score and its interval.
+    """
+    right = intent in outcome.labels
+    if outcome.in_scope:
+        on_offer = any(label in likeliest(outcome.ranking, known) for label in outcome.labels)
+        in_scope: Dict[str, Optional[bool]] = {
+            "in_scope_top1": right,
+            "in_scope_answered_or_offered": right or (intent == FALLBACK and on_offer),
+            # The out-of-scope reply offers the same likeliest topics as buttons
+            # (actions/conversation.py), so a story wrongly judged out of scope is one tap from
+            # its answer; the issue's figure above counts the clarifying question's buttons only,
+            # and stays as it was defined.
+            "in_scope_reached": right or (intent in (FALLBACK, OUT_OF_SCOPE) and on_offer),
+            "in_scope_fallback_rate": intent == FALLBACK,
+            "user_post_in_scope_top1": right if outcome.kind == "user_post" else None,
+        }
+    else:
+        in_scope = dict.fromkeys(IN_SCOPE_FIGURES)
+    return {
+        **in_scope,
+        "out_of_scope_handled": intent in (OUT_OF_SCOPE, FALLBACK) if outcome.gold == OUT_OF_SCOPE else None,
+        "red_flag_sensitivity": intent == EMERGENCY if outcome.gold == EMERGENCY else None,
+        "red_flag_false_alarm_rate": intent == EMERGENCY if outcome.gold != EMERGENCY else None,
+    }
+
+
+IN_SCOPE_FIGURES = (
+    "in_scope_top1",
+    "in_scope_answered_or_offered",
+    "in_scope_reached",
+    "in_scope_fallback_rate",
+    "user_post_in_scope_top1",
+)
+
+
+def _counted(judgements: Sequence[Dict[str, Optional[bool]]], figure: str) -> List[bool]:
+    return [verdict for verdict in (judged[figure] for judged in judgements) if verdict is not None]
+
+
 def score_real(
     outcomes: Sequence[RealOutcome], threshold: float, ambiguity_threshold: float, topics: Iterable[str]
 ) -> Dict[str, Any]:
@@ -66,24 +113,10 @@ def score_real(
     known = set(topics)
     predicted = [decide(outcome.ranking, threshold, ambiguity_threshold) for outcome in outcomes]
     pairs = list(zip(outcomes, predicted, strict=True))
-    in_scope = [(outcome, intent) for outcome, intent in pairs if outcome.in_scope]
-    top1 = [intent in outcome.labels for outcome, intent in in_scope]
-    right_offered = [
-        any(label in likeliest(outcome.ranking, known) for label in outcome.labels) for outcome, _ in in_scope
-    ]
-    answered_or_offered = [
-        intent in outcome.labels or (intent == FALLBACK and on_offer)
-        for (outcome, intent), on_offer in zip(in_scope, right_offered, strict=True)
-    ]
-    # The out-of-scope reply offers the same likeliest topics as buttons (actions/conversation.py),
-    # so a story wrongly judged out of scope is one tap from its answer; the issue's figure above
-    # counts the clarifying question's buttons only, and stays as it was defined.
-    reached = [
-        intent in outcome.labels or (intent in (FALLBACK, OUT_OF_SCOPE) and on_offer)
-        for (outcome, intent), on_offer in zip(in_scope, right_offered, strict=True)
-    ]
-    urgent = [intent == EMERGENCY for outcome, intent in pairs if outcome.gold == EMERGENCY]
-    false_alarms = [intent == EMERGENCY for outcome, intent in pairs if outcome.gold != EMERGENCY]
+    judgements = [judge(outcome, intent, known) for outcome, intent in pairs]
+    shares = {figure: _share(_counted(judgements, figure)) for figure in judgements[0]} if judgements else {}
+    urgent = _counted(judgements, "red_flag_sensitivity")
+    false_alarms = _counted(judgements, "red_flag_false_alarm_rate")
     per_intent: Dict[str, List[bool]] = defaultdict(list)
     for outcome, intent in pairs:
         per_intent[outcome.gold].append(
@@ -93,23 +126,14 @@ def score_real(
         "threshold": threshold,
         "ambiguity_threshold": ambiguity_threshold,
         "items": len(outcomes),
-        "in_scope_items": len(in_scope),
-        "in_scope_top1": _share(top1),
-        "in_scope_answered_or_offered": _share(answered_or_offered),
-        "in_scope_reached": _share(reached),
-        "in_scope_fallback_rate": _share([intent == FALLBACK for _, intent in in_scope]),
-        "user_post_in_scope_top1": _share(
-            [intent in outcome.labels for outcome, intent in in_scope if outcome.kind == "user_post"]
-        ),
-        "out_of_scope_handled": _share(
-            [intent in (OUT_OF_SCOPE, FALLBACK) for outcome, intent in pairs if outcome.gold == OUT_OF_SCOPE]
-        ),
+        "in_scope_items": sum(outcome.in_scope for outcome in outcomes),
+        **{figure: shares.get(figure, 0.0) for figure in (*IN_SCOPE_FIGURES, "out_of_scope_handled")},
         "out_of_scope_items": sum(outcome.gold == OUT_OF_SCOPE for outcome in outcomes),
-        "red_flag_sensitivity": _share(urgent),
+        "red_flag_sensitivity": shares.get("red_flag_sensitivity", 0.0),
         "red_flag_items": len(urgent),
         "red_flag_caught": sum(urgent),
         "calm_items": len(false_alarms),
-        "red_flag_false_alarm_rate": _share(false_alarms),
+        "red_flag_false_alarm_rate": shares.get("red_flag_false_alarm_rate", 0.0),
         "red_flag_false_alarms": sum(false_alarms),
         "per_kind": _group_top1(outcomes, predicted, lambda outcome: outcome.kind),
         "per_language": _group_top1(outcomes, predicted, lambda outcome: outcome.language),
@@ -126,6 +150,10 @@ def score_real(
         ],
     }
 
+
+# The intervals' coverage and how many resamples estimate them.
+INTERVAL_LEVEL = 0.95
+INTERVAL_RESAMPLES = 2000
 
 HEADLINE = (
     "in_scope_top1",
@@ -177,6 +205,50 @@ def best_real_point(
             p["ambiguity_threshold"],
         ),
     )
+
+
+def intervals(
+    outcomes: Sequence[RealOutcome],
+    threshold: float,
+    ambiguity_threshold: float,
+    topics: Iterable[str],
+    level: float = INTERVAL_LEVEL,
+    resamples: int = INTERVAL_RESAMPLES,
+    seed: int = 0,
+) -> Dict[str, Tuple[float, float]]:
+    """Percentile bootstrap intervals of the headline figures, resampling source pages.
+
+    How far a figure would move on another draw of pages like these: the yardstick for
+    calling a change noise. Pages, not items, are drawn, since the questions of one page are
+    not independent; an item without a page is a page of its own.
+    """
+    if not outcomes:
+        return {}
+    known = set(topics)
+    judgements = [
+        judge(outcome, decide(outcome.ranking, threshold, ambiguity_threshold), known) for outcome in outcomes
+    ]
+    page_index: Dict[str, int] = {}
+    page_of_item = np.array(
+        [
+            page_index.setdefault(outcome.page or f"item {n}", len(page_index))
+            for n, outcome in enumerate(outcomes)
+        ]
+    )
+    draws = np.random.default_rng(seed).integers(0, len(page_index), size=(resamples, len(page_index)))
+    # How often each item is drawn in each resample: rows are resamples, columns items.
+    weights = np.stack([np.bincount(draw, minlength=len(page_index)) for draw in draws])[:, page_of_item]
+    bounds = ((1 - level) / 2, 1 - (1 - level) / 2)
+    found: Dict[str, Tuple[float, float]] = {}
+    for figure in HEADLINE:
+        counted = np.array([judged[figure] is not None for judged in judgements])
+        if not counted.any():
+            continue
+        right = counted & np.array([bool(judged[figure]) for judged in judgements])
+        totals, hits = weights @ counted, weights @ right
+        low, high = np.quantile(hits[totals > 0] / totals[totals > 0], bounds)
+        found[figure] = (round(float(low), 4), round(float(high), 4))
+    return found
 
 
 def red_flag_set(reports: Sequence[Dict[str, Any]]) -> Dict[str, float]:
