@@ -40,7 +40,7 @@ from core.settings import PROJECT_ROOT, child_environment
 from scripts import real_report
 from scripts.nlu_metrics import FALLBACK, Outcome, best_point, curve, score
 from scripts.real_corpus import load_split
-from scripts.real_metrics import HEADLINE, RealOutcome, red_flag_set
+from scripts.real_metrics import HEADLINE, RealOutcome, intervals, red_flag_set
 from tooling.launcher import BIN_DIR
 from tooling.nlu_files import EVALUATION_SETS, SPLIT_FILES, nlu_examples
 
@@ -132,10 +132,11 @@ def run_real(model: Path, path: Path) -> Tuple[List[RealOutcome], Dict[str, floa
 
 def evaluate_real(
     model: Path, config: Path, out: Path, name: str, allowed: Optional[Collection[Tuple[float, float]]] = None
-) -> Dict[str, Any]:
+) -> Tuple[Dict[str, Any], List[RealOutcome]]:
     """Scores ``model`` on a real-question split; writes reports/nlu_<name>.{json,md} to ``out``.
 
-    Its best point is chosen among the ``allowed`` threshold pairs when given.
+    Its best point is chosen among the ``allowed`` threshold pairs when given. Returns the
+    report and the split's outcomes (the red-flag set gathers the held-out splits' outcomes).
     """
     outcomes, resources = run_real(model, REAL_SETS[name])
     report = real_report.build(
@@ -151,7 +152,7 @@ def evaluate_real(
     out.mkdir(parents=True, exist_ok=True)
     (out / f"nlu_{name}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     (out / f"nlu_{name}.md").write_text(real_report.markdown(report))
-    return report
+    return report, outcomes
 
 
 def keeps_written_targets(report: Dict[str, Any]) -> List[Tuple[float, float]]:
@@ -342,12 +343,14 @@ def main() -> None:
     if args.command == "crossval":
         print(json.dumps(crossval(args.config, args.out, args.folds), indent=2))
         return
-    real_reports = []
+    real_reports, real_outcomes = [], []
     allowed: Optional[List[Tuple[float, float]]] = None
     for name in scoring_order(args.sets or ["dev", "eval", *REAL_SETS]):
         if name in REAL_SETS:
-            real_reports.append(evaluate_real(args.model, args.config, args.out, name, allowed))
-            print_real_summary(real_reports[-1])
+            report, outcomes = evaluate_real(args.model, args.config, args.out, name, allowed)
+            real_reports.append(report)
+            real_outcomes += outcomes
+            print_real_summary(report)
         else:
             report = evaluate(args.model, args.config, args.out, name)
             print_summary(report)
@@ -357,6 +360,12 @@ def main() -> None:
     if len(real_reports) > 1:
         flags = red_flag_set([report["metrics"] for report in real_reports])
         print(f"== red-flag set (real posts of the held-out splits): {flags}")
+        found = intervals(real_outcomes, *fallback_thresholds(args.config), get_knowledge().topics)
+        print(
+            "   95 % intervals: sensitivity {}, false-alarm rate {}".format(
+                *(found.get(key) for key in ("red_flag_sensitivity", "red_flag_false_alarm_rate"))
+            )
+        )
         print("   targets: sensitivity >= 0.95, false-alarm rate <= 0.02")
 
 
