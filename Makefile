@@ -17,7 +17,7 @@ WIDGET_SOURCES := widget/build.mjs widget/tsconfig.json $(shell find widget/src 
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: help setup widget system-deps run train test check lint shell eval crossval staff-user purge clean bench loadtest run-cluster
+.PHONY: help setup widget system-deps run train test check lint shell eval compare crossval staff-user purge clean bench loadtest run-cluster
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -82,6 +82,9 @@ shell: setup ## Talk to the assistant in the terminal (starts the action server 
 
 eval: $(MODEL) ## Score the model on the development and blind sets (writes reports/nlu_dev.*, reports/nlu_eval.*)
 	$(PY) -m scripts.evaluate eval
+
+compare: $(MODEL) ## Compare the model with BASELINE=another.tar.gz on the real development split, question by question
+	$(PY) -m scripts.compare_models $(BASELINE)
 
 crossval: $(INSTALLED) $(SPACY_PIPELINE)/meta.json ## 5-fold cross-validation on data/nlu (slow: trains 5 times)
 	nice -n 10 $(PY) -m scripts.evaluate crossval --folds 5

@@ -40,7 +40,8 @@ from core.settings import PROJECT_ROOT, child_environment
 from scripts import real_report
 from scripts.nlu_metrics import FALLBACK, Outcome, best_point, curve, score
 from scripts.real_corpus import load_split
-from scripts.real_metrics import HEADLINE, RealOutcome, intervals, red_flag_set
+from scripts.real_intervals import intervals
+from scripts.real_metrics import HEADLINE, RealOutcome, red_flag_set
 from tooling.launcher import BIN_DIR
 from tooling.nlu_files import EVALUATION_SETS, SPLIT_FILES, nlu_examples
 
@@ -155,15 +156,15 @@ def evaluate_real(
     return report, outcomes
 
 
-def keeps_written_targets(report: Dict[str, Any]) -> List[Tuple[float, float]]:
-    """The threshold pairs at which the written set of ``report`` keeps its in-scope target.
+def keeps_written_targets(points: Sequence[Dict[str, float]]) -> List[Tuple[float, float]]:
+    """The threshold pairs at which a written set's curve ``points`` keep its in-scope target.
 
     The real questions' thresholds are chosen among these (from the written development
     set, never the blind one), so that questions written like the article's own stay answered.
     """
     return [
         (point["threshold"], point["ambiguity_threshold"])
-        for point in report["curve"]
+        for point in points
         if point["in_scope_accuracy"] >= TARGETS["in_scope_accuracy"]
     ]
 
@@ -355,7 +356,7 @@ def main() -> None:
             report = evaluate(args.model, args.config, args.out, name)
             print_summary(report)
             if name == "dev":
-                allowed = keeps_written_targets(report)
+                allowed = keeps_written_targets(report["curve"])
         print(f"\nwritten: {args.out / f'nlu_{name}.json'}, {args.out / f'nlu_{name}.md'}\n")
     if len(real_reports) > 1:
         flags = red_flag_set([report["metrics"] for report in real_reports])

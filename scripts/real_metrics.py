@@ -11,8 +11,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Callable, Collection, Dict, Iterable, List, Optional, Sequence, Tuple
 
-import numpy as np
-
 from actions.common import likeliest
 from scripts.nlu_metrics import EMERGENCY, FALLBACK, OUT_OF_SCOPE, Ranking, decide, sweep
 
@@ -151,10 +149,6 @@ def score_real(
     }
 
 
-# The intervals' coverage and how many resamples estimate them.
-INTERVAL_LEVEL = 0.95
-INTERVAL_RESAMPLES = 2000
-
 HEADLINE = (
     "in_scope_top1",
     "in_scope_answered_or_offered",
@@ -205,50 +199,6 @@ def best_real_point(
             p["ambiguity_threshold"],
         ),
     )
-
-
-def intervals(
-    outcomes: Sequence[RealOutcome],
-    threshold: float,
-    ambiguity_threshold: float,
-    topics: Iterable[str],
-    level: float = INTERVAL_LEVEL,
-    resamples: int = INTERVAL_RESAMPLES,
-    seed: int = 0,
-) -> Dict[str, Tuple[float, float]]:
-    """Percentile bootstrap intervals of the headline figures, resampling source pages.
-
-    How far a figure would move on another draw of pages like these: the yardstick for
-    calling a change noise. Pages, not items, are drawn, since the questions of one page are
-    not independent; an item without a page is a page of its own.
-    """
-    if not outcomes:
-        return {}
-    known = set(topics)
-    judgements = [
-        judge(outcome, decide(outcome.ranking, threshold, ambiguity_threshold), known) for outcome in outcomes
-    ]
-    page_index: Dict[str, int] = {}
-    page_of_item = np.array(
-        [
-            page_index.setdefault(outcome.page or f"item {n}", len(page_index))
-            for n, outcome in enumerate(outcomes)
-        ]
-    )
-    draws = np.random.default_rng(seed).integers(0, len(page_index), size=(resamples, len(page_index)))
-    # How often each item is drawn in each resample: rows are resamples, columns items.
-    weights = np.stack([np.bincount(draw, minlength=len(page_index)) for draw in draws])[:, page_of_item]
-    bounds = ((1 - level) / 2, 1 - (1 - level) / 2)
-    found: Dict[str, Tuple[float, float]] = {}
-    for figure in HEADLINE:
-        counted = np.array([judged[figure] is not None for judged in judgements])
-        if not counted.any():
-            continue
-        right = counted & np.array([bool(judged[figure]) for judged in judgements])
-        totals, hits = weights @ counted, weights @ right
-        low, high = np.quantile(hits[totals > 0] / totals[totals > 0], bounds)
-        found[figure] = (round(float(low), 4), round(float(high), 4))
-    return found
 
 
 def red_flag_set(reports: Sequence[Dict[str, Any]]) -> Dict[str, float]:

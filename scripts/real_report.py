@@ -8,16 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Collection, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from scripts.real_metrics import (
-    HEADLINE,
-    INTERVAL_LEVEL,
-    TARGETS,
-    RealOutcome,
-    best_real_point,
-    intervals,
-    real_curve,
-    score_real,
-)
+from scripts.real_intervals import LEVEL, intervals
+from scripts.real_metrics import HEADLINE, TARGETS, RealOutcome, best_real_point, real_curve, score_real
 
 SHOWS_ERRORS = {"real-dev": True, "real-test": False}
 
@@ -73,10 +65,9 @@ def markdown(report: Dict[str, Any]) -> str:
         f"FallbackClassifier threshold {metrics['threshold']}, "
         f"ambiguity threshold {metrics['ambiguity_threshold']}.",
         "",
-        f"Intervals: {INTERVAL_LEVEL:.0%}, from resampling the split's source pages "
-        "(scripts/real_metrics.py, `intervals`).",
+        f"Intervals: {LEVEL:.0%}, from resampling the split's source pages " "(scripts/real_intervals.py).",
         "",
-        _row("figure", "value", f"{INTERVAL_LEVEL:.0%} interval", "target"),
+        _row("figure", "value", f"{LEVEL:.0%} interval", "target"),
         _row("---", "---", "---", "---"),
     ]
     lines += [_row(key, metrics[key], _interval(report, key), TARGETS.get(key, "")) for key in HEADLINE]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Dict
 
 from scripts.nlu_metrics import Ranking
-from scripts.real_metrics import RealOutcome, best_real_point, intervals, red_flag_set, score_real
+from scripts.real_metrics import RealOutcome, best_real_point, red_flag_set, score_real
 
 TOPICS = ["reversibility", "recovery_time", "physical_therapy", "neurogenic_atrophy"]
 
@@ -103,26 +103,3 @@ def test_the_red_flag_set_adds_the_splits_counts_up() -> None:
         "false_alarms": 3,
         "false_alarm_rate": 0.02,
     }
-
-
-def test_the_intervals_bracket_each_figure_and_draw_a_pages_questions_together() -> None:
-    right, wrong = [("reversibility", 0.9)], [("recovery_time", 0.9)]
-    outcomes = [
-        *(outcome(("reversibility",), right if n % 4 else wrong, page=f"p{n}") for n in range(40)),
-        outcome(("out_of_scope",), [("out_of_scope", 0.9)], page="q"),
-    ]
-    metrics = score_real(outcomes, 0.5, 0.0, TOPICS)
-    found = intervals(outcomes, 0.5, 0.0, TOPICS)
-
-    low, high = found["in_scope_top1"]
-    assert low < metrics["in_scope_top1"] == 0.75 < high
-    assert low > 0.5
-    assert high < 0.95
-    assert found["out_of_scope_handled"] == (1.0, 1.0)
-    assert "red_flag_sensitivity" not in found, "no urgent item, no interval"
-    assert found == intervals(outcomes, 0.5, 0.0, TOPICS), "the same seed draws the same pages"
-
-    # The same 40 answers told on two pages, the ten wrong ones all on the first: a draw takes
-    # a page's questions at once, so it reads 0.5, 0.75 or 1.0 and nothing between.
-    two_pages = [outcome(o.labels, o.ranking, page="ab"[n % 2]) for n, o in enumerate(outcomes[:40])]
-    assert intervals(two_pages, 0.5, 0.0, TOPICS)["in_scope_top1"] == (0.5, 1.0)
