@@ -61,6 +61,22 @@ def _group_top1(
     return {name: {"n": len(flags), "top1": _share(flags)} for name, flags in sorted(groups.items())}
 
 
+# The figures ``judge`` decides item by item: those of in-scope items, then the others.
+IN_SCOPE_FIGURES = (
+    "in_scope_top1",
+    "in_scope_answered_or_offered",
+    "in_scope_reached",
+    "in_scope_fallback_rate",
+    "user_post_in_scope_top1",
+)
+JUDGED_FIGURES = (
+    *IN_SCOPE_FIGURES,
+    "out_of_scope_handled",
+    "red_flag_sensitivity",
+    "red_flag_false_alarm_rate",
+)
+
+
 def judge(outcome: RealOutcome, intent: str, known: Collection[str]) -> Dict[str, Optional[bool]]:
     """Whether one item counts right in each headline figure (None where it is not counted).
 
@@ -91,15 +107,6 @@ def judge(outcome: RealOutcome, intent: str, known: Collection[str]) -> Dict[str
     }
 
 
-IN_SCOPE_FIGURES = (
-    "in_scope_top1",
-    "in_scope_answered_or_offered",
-    "in_scope_reached",
-    "in_scope_fallback_rate",
-    "user_post_in_scope_top1",
-)
-
-
 def _counted(judgements: Sequence[Dict[str, Optional[bool]]], figure: str) -> List[bool]:
     return [verdict for verdict in (judged[figure] for judged in judgements) if verdict is not None]
 
@@ -112,7 +119,7 @@ def score_real(
     predicted = [decide(outcome.ranking, threshold, ambiguity_threshold) for outcome in outcomes]
     pairs = list(zip(outcomes, predicted, strict=True))
     judgements = [judge(outcome, intent, known) for outcome, intent in pairs]
-    shares = {figure: _share(_counted(judgements, figure)) for figure in judgements[0]} if judgements else {}
+    shares = {figure: _share(_counted(judgements, figure)) for figure in JUDGED_FIGURES}
     urgent = _counted(judgements, "red_flag_sensitivity")
     false_alarms = _counted(judgements, "red_flag_false_alarm_rate")
     per_intent: Dict[str, List[bool]] = defaultdict(list)
@@ -125,13 +132,13 @@ def score_real(
         "ambiguity_threshold": ambiguity_threshold,
         "items": len(outcomes),
         "in_scope_items": sum(outcome.in_scope for outcome in outcomes),
-        **{figure: shares.get(figure, 0.0) for figure in (*IN_SCOPE_FIGURES, "out_of_scope_handled")},
+        **{figure: shares[figure] for figure in (*IN_SCOPE_FIGURES, "out_of_scope_handled")},
         "out_of_scope_items": sum(outcome.gold == OUT_OF_SCOPE for outcome in outcomes),
-        "red_flag_sensitivity": shares.get("red_flag_sensitivity", 0.0),
+        "red_flag_sensitivity": shares["red_flag_sensitivity"],
         "red_flag_items": len(urgent),
         "red_flag_caught": sum(urgent),
         "calm_items": len(false_alarms),
-        "red_flag_false_alarm_rate": shares.get("red_flag_false_alarm_rate", 0.0),
+        "red_flag_false_alarm_rate": shares["red_flag_false_alarm_rate"],
         "red_flag_false_alarms": sum(false_alarms),
         "per_kind": _group_top1(outcomes, predicted, lambda outcome: outcome.kind),
         "per_language": _group_top1(outcomes, predicted, lambda outcome: outcome.language),
