@@ -65,7 +65,7 @@ def markdown(report: Dict[str, Any]) -> str:
         f"FallbackClassifier threshold {metrics['threshold']}, "
         f"ambiguity threshold {metrics['ambiguity_threshold']}.",
         "",
-        f"Intervals: {LEVEL:.0%}, from resampling the split's source pages " "(scripts/real_intervals.py).",
+        f"Intervals: {LEVEL:.0%}, from resampling the split's source pages (scripts/real_intervals.py).",
         "",
         _row("figure", "value", f"{LEVEL:.0%} interval", "target"),
         _row("---", "---", "---", "---"),

@@ -44,6 +44,14 @@ def intents() -> List[str]:
     return known_labels()
 
 
+@pytest.fixture
+def empty_splits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Dict[str, Path]:
+    """The corpus's split files, pointed at a temporary folder where none exists yet."""
+    files = {name: tmp_path / f"{name}.yml" for name in SPLIT_FILES}
+    monkeypatch.setattr("scripts.real_corpus.SPLIT_FILES", files)
+    return files
+
+
 def test_every_item_has_a_source_address_a_kind_a_language_and_known_labels(
     corpus: Dict[str, List[Item]], intents: List[str]
 ) -> None:
@@ -85,10 +93,9 @@ def test_the_test_split_is_frozen() -> None:
 
 
 def test_adding_items_keeps_each_pages_split_and_refuses_bad_ones(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, intents: List[str]
+    tmp_path: Path, empty_splits: Dict[str, Path], intents: List[str]
 ) -> None:
-    files = {name: tmp_path / f"{name}.yml" for name in SPLIT_FILES}
-    monkeypatch.setattr("scripts.real_corpus.SPLIT_FILES", files)
+    files = empty_splits
     new = tmp_path / "new.yml"
     entries = [
         {"text": f"will my calf come back {n}", "intent": "reversibility", "url": f"https://forum.example/t/{n}",
@@ -159,10 +166,9 @@ def test_adding_paraphrases_refuses_every_held_out_text_and_keeps_the_file_reada
 
 
 def test_a_malformed_entry_is_refused_by_name_and_a_malformed_file_changes_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, intents: List[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty_splits: Dict[str, Path], intents: List[str]
 ) -> None:
-    files = {name: tmp_path / f"{name}.yml" for name in SPLIT_FILES}
-    monkeypatch.setattr("scripts.real_corpus.SPLIT_FILES", files)
+    files = empty_splits
     paraphrases = tmp_path / "real_paraphrases.yml"
     paraphrases.write_text("version: '3.1'\nnlu: []\n")
     monkeypatch.setattr("scripts.real_corpus.PARAPHRASE_FILE", paraphrases)
