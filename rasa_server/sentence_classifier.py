@@ -191,7 +191,8 @@ class SentenceVectorClassifier(GraphComponent):
         examples = [example for example in training_data.intent_examples if example.get(TEXT)]
         if not examples:
             return self._resource
-        windows = [self._window(str(example.get(TEXT))) for example in examples]
+        texts = [str(example.get(TEXT)) for example in examples]
+        windows = [self._window(text) for text in texts]
         vectors = embed(windows)
         labels = [str(example.get(INTENT)) for example in examples]
         regression = LogisticRegression(
@@ -213,10 +214,14 @@ class SentenceVectorClassifier(GraphComponent):
                 raise ValueError(
                     f"A tuned encoder shares out what e5 leaves to the topics: no {names} examples"
                 )
+            # It is asked about English messages only (``_consults_tuned``), so it learns from
+            # English examples only: a fifth less fine-tuning (docs/nlu.md, session 21).
+            english = [row for row, text in enumerate(texts) if detect_language(text) == "en"]
             self.tuned = TunedEncoder(self.classes, int(self.config["tuned_layers"]))
             self.tuned.fine_tune(
-                windows, labels, int(self.config["tuned_epochs"]), float(self.config["tuned_learning_rate"])
-            )
+                [windows[row] for row in english], [labels[row] for row in english],
+                int(self.config["tuned_epochs"]), float(self.config["tuned_learning_rate"]),
+            )  # fmt: skip
         with self._model_storage.write_to(self._resource) as directory:
             np.savez(directory / WEIGHTS_FILE, **arrays)
             if self.tuned is not None:

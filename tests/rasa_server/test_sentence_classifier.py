@@ -196,6 +196,28 @@ def test_the_tuned_encoder_is_asked_only_for_long_messages_or_where_e5_is_unsure
     )
 
 
+def test_the_tuned_encoder_learns_from_english_examples_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It is never asked about a Malay message, so Malay examples would only cost training time.
+    learned: List[str] = []
+    fine_tune = sentence_classifier.TunedEncoder.fine_tune
+
+    def recording(encoder: Any, texts: List[str], *args: Any, **kwargs: Any) -> None:
+        learned.extend(texts)
+        fine_tune(encoder, texts, *args, **kwargs)
+
+    monkeypatch.setattr(sentence_classifier.TunedEncoder, "fine_tune", recording)
+    trained = train_and_load(tmp_path, WITH_OUTSIDE_AND_URGENT, **{**TUNED, "tuned_epochs": 1})
+    malay = {
+        "boleh pulih ke otot saya", "berapa lama nak pulih", "selamat pagi",
+        "siapa menang bola semalam", "tak boleh bernafas",
+    }  # fmt: skip
+    every = [text for texts in WITH_OUTSIDE_AND_URGENT.values() for text in texts]
+    assert trained.tuned is not None
+    assert learned == [text for text in every if text not in malay]
+
+
 def test_a_tuned_encoder_needs_out_of_scope_and_emergency_examples(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="emergency"):
         train_and_load(tmp_path, tuned_layers=1)
