@@ -12,7 +12,7 @@ Its own probabilities can mix in a vote of the ``neighbours`` nearest training e
 which a linear boundary over 24 topics blurs (docs/nlu.md measures it).
 It reads the last ``reads_last_words`` words of a message: a patient's question comes at the
 end of their story, and e5's time grows with the length (docs/nlu.md measures both).
-With ``tuned_layers``, an encoder fine-tuned on the same examples (``tuned_encoder``) shares
+With ``tuned_layers``, an encoder fine-tuned on the same examples' English ones (``tuned_encoder``) shares
 out among the topics what this classifier leaves to them, for English messages of at least
 ``tuned_long_words`` words or where e5's best share is under ``tuned_consult_below``: a short
 question e5 is sure of gains nothing from it and would wait for it (docs/nlu.md, session 15).
