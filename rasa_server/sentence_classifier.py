@@ -12,7 +12,7 @@ Its own probabilities can mix in a vote of the ``neighbours`` nearest training e
 which a linear boundary over 24 topics blurs (docs/nlu.md measures it).
 It reads the last ``reads_last_words`` words of a message: a patient's question comes at the
 end of their story, and e5's time grows with the length (docs/nlu.md measures both).
-With ``tuned_layers``, an encoder fine-tuned on the same examples' English ones (``tuned_encoder``) shares
+With ``tuned_layers``, an encoder fine-tuned on the English examples (``tuned_encoder``) shares
 out among the topics what this classifier leaves to them, for English messages of at least
 ``tuned_long_words`` words or where e5's best share is under ``tuned_consult_below``: a short
 question e5 is sure of gains nothing from it and would wait for it (docs/nlu.md, session 15).
@@ -70,6 +70,15 @@ def softmax(scores: np.ndarray) -> np.ndarray:
     """Row-wise softmax."""
     shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
     return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def read_by_tuned_encoder(text: str) -> bool:
+    """Whether the tuned encoder reads ``text`` at all: English only, in training and in use.
+
+    On Malay it lost the written development set its target (docs/nlu.md, session 14), so it
+    is never asked about Malay and learns nothing from it (session 21).
+    """
+    return detect_language(text) == "en"
 
 
 def long_or_unsure(text: str, confidence: float, below: float, long_words: int) -> bool:
@@ -214,9 +223,8 @@ class SentenceVectorClassifier(GraphComponent):
                 raise ValueError(
                     f"A tuned encoder shares out what e5 leaves to the topics: no {names} examples"
                 )
-            # It is asked about English messages only (``_consults_tuned``), so it learns from
-            # English examples only: a fifth less fine-tuning (docs/nlu.md, session 21).
-            english = [row for row, text in enumerate(texts) if detect_language(text) == "en"]
+            # A fifth less fine-tuning than on every example (docs/nlu.md, session 21).
+            english = [row for row, text in enumerate(texts) if read_by_tuned_encoder(text)]
             self.tuned = TunedEncoder(self.classes, int(self.config["tuned_layers"]))
             self.tuned.fine_tune(
                 [windows[row] for row in english], [labels[row] for row in english],
@@ -263,11 +271,11 @@ class SentenceVectorClassifier(GraphComponent):
     def _consults_tuned(self, text: str, shares: np.ndarray) -> bool:
         """Whether the tuned encoder shares out the topics of ``text``, given e5's ``shares``.
 
-        English only (on Malay it lost the written development set its target), and only a
-        long message or one e5 is unsure of.
+        Only a message it reads (``read_by_tuned_encoder``), and only a long one or one e5 is
+        unsure of.
         """
         below, long_words = float(self.config["tuned_consult_below"]), int(self.config["tuned_long_words"])
-        return long_or_unsure(text, float(shares.max()), below, long_words) and detect_language(text) == "en"
+        return long_or_unsure(text, float(shares.max()), below, long_words) and read_by_tuned_encoder(text)
 
     def probabilities(self, texts: Sequence[str]) -> List[Dict[str, float]]:
         """Returns this classifier's probability per intent for each text."""
