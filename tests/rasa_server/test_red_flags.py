@@ -49,6 +49,13 @@ REAL_POSTS = [SPLIT_FILES["train"], PARAPHRASE_FILE]
         "two days after the spin class I am passing cola-coloured pee, is that normal?",
         "how weak do my legs have to get before we need to go to A&E?",
         "the nurse mentioned cord compression, what do we do now?",
+        # an arm or leg gone weak out of nowhere; walking or sight suddenly lost
+        "why has granddad all of a sudden stopped being able to stand?",
+        "chest feels tight after the fall, do you go to A&E for that or wait?",
+        "my left leg went heavy and numb out of nowhere while I was cooking",
+        "out of nowhere my right hand felt dead and I dropped my cup",
+        "this morning mum suddenly lost the vision in her left eye",
+        "tiba-tiba ayah tak nampak dengan mata kiri",
     ],
 )
 def test_red_flag_phrases_fire_in_english_and_malay(text: str) -> None:
@@ -75,6 +82,8 @@ def test_red_flag_phrases_fire_in_english_and_malay(text: str) -> None:
         "ayah kata separuh badan kanan dia kebas dan lemah semalam, tapi lepas sejam elok balik",
         "isteri saya berdiri kaku depan pintu, mata terbeliak, panggil pun dia tak menyahut",
         "did a brutal crossfit class on Saturday and now both my arms are swollen and tight",
+        "her myasthenia is flaring: seeing double since yesterday and now struggling to swallow",
+        "slipped disc at L5 and this week I keep leaking urine when I stand up",
     ],
 )
 def test_warning_signs_told_inside_a_story_fire(text: str) -> None:
@@ -99,6 +108,9 @@ def test_warning_signs_told_inside_a_story_fire(text: str) -> None:
         "since her stroke three years ago her left hand stopped working properly, can physio help?",
         "my arms are swollen after the lymph node surgery, will the muscles shrink?",
         "the ER is a long drive from us, can physio at home rebuild his legs?",
+        "my leg goes numb when I sit cross-legged for too long, is that atrophy?",
+        "my vision has been slowly getting blurry for years, could that be from weak eye muscles?",
+        "out of nowhere I started losing weight and muscle on my arms, what causes that?",
     ],
 )
 def test_ordinary_questions_raise_no_red_flag(text: str) -> None:
