@@ -16,6 +16,8 @@ With ``tuned_layers``, an encoder fine-tuned on the English examples (``tuned_en
 out among the topics what this classifier leaves to them, for English messages of at least
 ``tuned_long_words`` words or where e5's best share is under ``tuned_consult_below``: a short
 question e5 is sure of gains nothing from it and would wait for it (docs/nlu.md, session 15).
+Its shares are sharpened (``tuned_sharpness``, a power) and blended with this classifier's own
+(``tuned_blend``) before they are shared out (docs/nlu.md, session 23).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from core.language import detect_language
 from core.vocabulary import IntentName
-from rasa_server.tuned_encoder import TunedEncoder, read_tuned, share_topics, write_tuned
+from rasa_server.tuned_encoder import TunedEncoder, read_tuned, share_topics, sharpen, write_tuned
 
 logger = logging.getLogger(__name__)
 
@@ -153,6 +155,8 @@ class SentenceVectorClassifier(GraphComponent):
             "tuned_learning_rate": 1e-4,
             "tuned_long_words": 0,
             "tuned_consult_below": 1.0,
+            "tuned_sharpness": 1.0,
+            "tuned_blend": 0.0,
         }
 
     @staticmethod
@@ -172,6 +176,11 @@ class SentenceVectorClassifier(GraphComponent):
             raise ValueError(
                 f"SentenceVectorClassifier mode must be one of {MODES}, not {self.config['mode']!r}"
             )
+        sharpness, blend = self.config["tuned_sharpness"], self.config["tuned_blend"]
+        if float(sharpness) <= 0:
+            raise ValueError(f"SentenceVectorClassifier tuned_sharpness must be above 0, not {sharpness!r}")
+        if not 0 <= float(blend) <= 1:
+            raise ValueError(f"SentenceVectorClassifier tuned_blend must be from 0 to 1, not {blend!r}")
         self._model_storage = model_storage
         self._resource = resource
         self.classes: List[str] = []
@@ -296,8 +305,14 @@ class SentenceVectorClassifier(GraphComponent):
                 row for row, text in enumerate(texts) if self._consults_tuned(text, probabilities[row])
             ]
             if consulted:
+                tuned = sharpen(
+                    self.tuned.probabilities([windows[row] for row in consulted]),
+                    float(self.config["tuned_sharpness"]),
+                )
+                blend = float(self.config["tuned_blend"])
+                tuned = (1 - blend) * tuned + blend * probabilities[consulted]
                 probabilities[consulted] = share_topics(
-                    probabilities[consulted], self.tuned.probabilities([windows[row] for row in consulted]),
+                    probabilities[consulted], tuned,
                     self.classes.index(IntentName.OUT_OF_SCOPE), self.classes.index(IntentName.EMERGENCY),
                 )  # fmt: skip
         return [dict(zip(self.classes, map(float, row), strict=False)) for row in probabilities]

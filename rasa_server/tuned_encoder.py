@@ -289,6 +289,25 @@ class TunedEncoder:
         ).numpy()
 
 
+def sharpen(probabilities: np.ndarray, power: float) -> np.ndarray:
+    """Raises each row to ``power`` and renormalises it: a softmax at temperature ``1 / power``.
+
+    Fine-tuning with label smoothing leaves the tuned encoder's shares flatter than its
+    judgement, so a topic it puts first clears the fallback's bar less often than it is right
+    (docs/nlu.md, session 23). The order within a row is kept; ``power`` 1 changes nothing.
+
+    Raises:
+        ValueError: ``power`` is not above 0.
+
+    """
+    if power <= 0:
+        raise ValueError(f"a sharpening power must be above 0, not {power}")
+    if power == 1:
+        return probabilities
+    raised = np.power(probabilities.astype(np.float64), power)
+    return (raised / np.maximum(raised.sum(axis=1, keepdims=True), 1e-300)).astype(probabilities.dtype)
+
+
 def share_topics(second: np.ndarray, tuned: np.ndarray, out_of_scope: int, emergency: int) -> np.ndarray:
     """e5's step keeps the urgent share; out of scope takes the larger of the two opinions.
 

@@ -196,6 +196,52 @@ def test_the_tuned_encoder_is_asked_only_for_long_messages_or_where_e5_is_unsure
     )
 
 
+def configured(component: SentenceVectorClassifier, **settings: Any) -> SentenceVectorClassifier:
+    """The same trained component with ``settings`` changed (inference only)."""
+    changed = copy(component)
+    changed.config = {**component.config, **settings}
+    return changed
+
+
+STORY = "my calf got thin in the cast, is it possible to get my muscles back"
+
+
+def test_the_tuned_encoders_shares_are_sharpened_before_they_are_shared_out(
+    plain_and_tuned: Tuple[SentenceVectorClassifier, SentenceVectorClassifier],
+) -> None:
+    _, tuned = plain_and_tuned
+    flat = configured(tuned, tuned_long_words=1, tuned_sharpness=1.0).probabilities([STORY])[0]
+    sharp = configured(tuned, tuned_long_words=1, tuned_sharpness=3.0).probabilities([STORY])[0]
+    best = max(flat, key=lambda name: flat[name])
+    assert best == max(sharp, key=lambda name: sharp[name])
+    assert sharp[best] > flat[best] + 1e-3
+    assert sum(sharp.values()) == pytest.approx(1.0, abs=1e-4)
+    # e5's urgent share is kept as it was, sharpened or not.
+    assert sharp["emergency"] == pytest.approx(flat["emergency"], abs=1e-6)
+
+
+def test_blended_wholly_the_tuned_encoder_leaves_e5s_own_shares(
+    plain_and_tuned: Tuple[SentenceVectorClassifier, SentenceVectorClassifier],
+) -> None:
+    plain, tuned = plain_and_tuned
+    e5_alone = plain.probabilities([STORY])[0]
+    wholly = configured(tuned, tuned_long_words=1, tuned_blend=1.0).probabilities([STORY])[0]
+    partly = configured(tuned, tuned_long_words=1, tuned_blend=0.3).probabilities([STORY])[0]
+    assert wholly == pytest.approx(e5_alone, abs=1e-5)
+    assert partly != pytest.approx(e5_alone, abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("tuned_sharpness", 0), ("tuned_sharpness", -2), ("tuned_blend", -0.1), ("tuned_blend", 1.5)],
+)
+def test_a_sharpness_or_blend_out_of_range_is_refused_when_the_component_is_built(
+    tmp_path: Path, setting: str, value: float
+) -> None:
+    with pytest.raises(ValueError, match=setting):
+        SentenceVectorClassifier({setting: value}, LocalModelStorage(tmp_path), Resource("classifier"))
+
+
 def test_the_tuned_encoder_learns_from_english_examples_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -17,6 +17,7 @@ from rasa_server.tuned_encoder import (
     length_batches,
     read_tuned,
     share_topics,
+    sharpen,
     write_tuned,
 )
 
@@ -123,6 +124,23 @@ def test_share_topics_keeps_the_urgent_share_and_the_larger_out_of_scope() -> No
     assert shared[1, 1] == pytest.approx(0.6) and shared[1, 3] > shared[1, 2]
     # Where e5's step puts the emergency first, its shares stay as they were.
     assert shared[2].tolist() == pytest.approx(second[2].tolist())
+
+
+def test_sharpening_squares_and_renormalises_each_row_and_keeps_its_order() -> None:
+    shares = np.array([[0.6, 0.4, 0.0], [0.2, 0.3, 0.5]], dtype=np.float32)
+    sharp = sharpen(shares, 2.0)
+    assert sharp.dtype == shares.dtype
+    assert sharp.sum(axis=1) == pytest.approx([1.0, 1.0])
+    assert sharp[0].tolist() == pytest.approx([0.36 / 0.52, 0.16 / 0.52, 0.0])
+    assert sharp[1].argsort().tolist() == shares[1].argsort().tolist()
+    assert sharp[1, 2] > shares[1, 2] and sharp[1, 0] < shares[1, 0]
+    assert sharpen(shares, 1.0) is shares
+
+
+@pytest.mark.parametrize("power", [0.0, -1.0])
+def test_a_sharpening_power_not_above_zero_is_refused(power: float) -> None:
+    with pytest.raises(ValueError, match="above 0"):
+        sharpen(np.array([[0.5, 0.5]]), power)
 
 
 def test_out_of_scope_never_takes_what_the_emergency_holds() -> None:
