@@ -292,9 +292,9 @@ class TunedEncoder:
 def sharpen(probabilities: np.ndarray, power: float) -> np.ndarray:
     """Raises each row to ``power`` and renormalises it: a softmax at temperature ``1 / power``.
 
-    Fine-tuning with label smoothing leaves the tuned encoder's shares flatter than its
-    judgement, so a topic it puts first clears the fallback's bar less often than it is right
-    (docs/nlu.md, session 23). The order within a row is kept; ``power`` 1 changes nothing.
+    The tuned encoder is fine-tuned with label smoothing, which keeps its shares flat; sharpened,
+    the topic it puts first clears the fallback's bar more often (docs/nlu.md, session 23
+    measures what that buys). The order within a row is kept; ``power`` 1 changes nothing.
 
     Raises:
         ValueError: ``power`` is not above 0.
