@@ -56,6 +56,20 @@ REAL_POSTS = [SPLIT_FILES["train"], PARAPHRASE_FILE]
         "out of nowhere my right hand felt dead and I dropped my cup",
         "this morning mum suddenly lost the vision in her left eye",
         "tiba-tiba ayah tak nampak dengan mata kiri",
+        # session 25: chest pains in other words, "is this an emergency?", urgent care, a plan
+        # with the means, a limb found paralysed on waking, a drooping face, a fall, "can you
+        # have a stroke", walking or standing stopped out of nowhere
+        "sharp pains in my chest when I climb the stairs",
+        "is this an emergency or can it wait for the clinic on Monday?",
+        "could this be an emergency? both legs went numb after lifting",
+        "do we need to go to urgent care for this weakness?",
+        "I have made a plan and saved enough pills",
+        "she woke up this morning and her left leg was completely paralysed",
+        "what does a drooping mouth mean in an older person?",
+        "if grandpa falls down at night, what should we do?",
+        "can you have a stroke in your sleep without knowing?",
+        "last week out of nowhere she stopped walking",
+        "then my left foot, just stopped working while I was out",
     ],
 )
 def test_red_flag_phrases_fire_in_english_and_malay(text: str) -> None:
@@ -108,6 +122,11 @@ def test_warning_signs_told_inside_a_story_fire(text: str) -> None:
         "since her stroke three years ago her left hand stopped working properly, can physio help?",
         "my arms are swollen after the lymph node surgery, will the muscles shrink?",
         "the ER is a long drive from us, can physio at home rebuild his legs?",
+        # session 25: words the safety net now reads past
+        "I kill myself in the gym five days a week, why are my arms still thin?",
+        "my son wants protein powder, I think it's about fitting in with the older boys",
+        "tanda-tanda strok nak pulih macam mana?",
+        "physio is not an emergency service, so when can I book?",
         "my leg goes numb when I sit cross-legged for too long, is that atrophy?",
         "my vision has been slowly getting blurry for years, could that be from weak eye muscles?",
         "out of nowhere I started losing weight and muscle on my arms, what causes that?",
