@@ -12,8 +12,8 @@ The split is by source page, so no page feeds both training and a held-out split
 already in the corpus keeps its split; a new page's split comes from a hash of its address.
 ``check`` says where each item of a file of new items would go, or why it would be refused,
 and writes nothing; ``add`` brings the file in (docs/nlu.md describes the form);
-``add-paraphrases`` brings in paraphrases of training items, refusing any text of a set never
-trained on; ``counts`` prints the provenance counts.
+``check-paraphrases`` and ``add-paraphrases`` do the same for paraphrases of training items,
+refusing any text of a set never trained on; ``counts`` prints the provenance counts.
 """
 
 from __future__ import annotations
@@ -273,40 +273,54 @@ def write_paraphrase_file(path: Path, header: Sequence[str], texts: Mapping[str,
     path.write_text("\n".join([*header, *body]) + "\n", encoding="utf-8")
 
 
-def add_paraphrases(paths: Sequence[Path], intents: Iterable[str]) -> Counter[str]:
-    """Adds paraphrases of training items (YAML lists of intent and text) to the paraphrase file.
+def judge_paraphrases(
+    paths: Sequence[Path], intents: Iterable[str]
+) -> Tuple[Dict[str, List[str]], List[Tuple[str, str, str]]]:
+    """Decides which paraphrases of training items (YAML lists of intent and text) to accept, writing nothing.
 
     Refuses an unknown label, an empty text, a text already trained on and, above all, a text of
     any set never trained on (the written sets and the real corpus's held-out splits), all
-    compared normalised. Returns how many were added and how many refused, by reason.
+    compared normalised. Returns the paraphrase file's texts per intent with the accepted ones
+    added, and each entry's intent, text and verdict (``added`` or why it is refused).
     """
     known = set(intents)
     held_out = held_out_texts()
     trained = normalised_texts(training_files())
-    header, texts = read_paraphrase_file(PARAPHRASE_FILE)
+    _, texts = read_paraphrase_file(PARAPHRASE_FILE)
     trained |= {normalise(text) for group in texts.values() for text in group}
-    outcome: Counter[str] = Counter()
+    verdicts: List[Tuple[str, str, str]] = []
     for path in paths:
         for entry in read_entries(path):
             if not isinstance(entry, dict):
-                outcome["refused: not an intent and a text"] += 1
+                verdicts.append(("", str(entry), "refused: not an intent and a text"))
                 continue
             text, intent = " ".join(str(entry.get("text", "")).split()), str(entry.get("intent", ""))
             key = normalise(text)
             if not key:
-                outcome["refused: empty text"] += 1
+                verdict = "refused: empty text"
             elif intent not in known:
-                outcome[f"refused: unknown label {intent!r}"] += 1
+                verdict = f"refused: unknown label {intent!r}"
             elif key in held_out:
-                outcome["refused: text of a set never trained on"] += 1
+                verdict = "refused: text of a set never trained on"
             elif key in trained:
-                outcome["refused: already trained on"] += 1
+                verdict = "refused: already trained on"
             else:
+                verdict = "added"
                 trained.add(key)
                 texts.setdefault(intent, []).append(text)
-                outcome["added"] += 1
+            verdicts.append((intent, text, verdict))
+    return texts, verdicts
+
+
+def add_paraphrases(paths: Sequence[Path], intents: Iterable[str]) -> Counter[str]:
+    """Adds the paraphrases ``judge_paraphrases`` accepts to the paraphrase file.
+
+    Returns how many were added and how many refused, by reason.
+    """
+    texts, verdicts = judge_paraphrases(paths, intents)
+    header, _ = read_paraphrase_file(PARAPHRASE_FILE)
     write_paraphrase_file(PARAPHRASE_FILE, header, texts)
-    return outcome
+    return Counter(verdict for _, _, verdict in verdicts)
 
 
 def counts(corpus: Dict[str, List[Item]]) -> Dict[str, Counter[str]]:
@@ -325,7 +339,7 @@ def counts(corpus: Dict[str, List[Item]]) -> Dict[str, Counter[str]]:
 
 
 def main() -> None:
-    """Parses the command line: ``check``, ``add`` or ``add-paraphrases`` with files, or ``counts``."""
+    """Parses the command line: ``check``, ``add``, ``check-paraphrases`` or ``add-paraphrases`` with files, or ``counts``."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -338,6 +352,10 @@ def main() -> None:
         "add-paraphrases", help="add paraphrases of training items (YAML lists of intent and text)"
     )
     paraphrasing.add_argument("files", nargs="+", type=Path)
+    checking_paraphrases = commands.add_parser(
+        "check-paraphrases", help="which paraphrases would be added, or why refused; writes nothing"
+    )
+    checking_paraphrases.add_argument("files", nargs="+", type=Path)
     commands.add_parser("counts", help="print the provenance counts")
     args = parser.parse_args()
     try:
@@ -354,6 +372,12 @@ def _run(command: str, files: Sequence[Path]) -> None:
         for item, verdict in verdicts:
             print(f"{verdict:<8} {item.intent:<24} {item.text[:70]!r}")
         print(dict(Counter(verdict for _, verdict in verdicts)))
+        return
+    if command == "check-paraphrases":
+        _, judged = judge_paraphrases(files, intents)
+        for intent, text, verdict in judged:
+            print(f"{verdict:<8} {intent:<24} {text[:70]!r}")
+        print(dict(Counter(verdict for _, _, verdict in judged)))
         return
     if command == "add":
         print(dict(add(files, intents)))

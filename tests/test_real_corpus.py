@@ -18,6 +18,7 @@ from scripts.real_corpus import (
     Item,
     add,
     add_paraphrases,
+    judge_paraphrases,
     known_labels,
     load_corpus,
     normalise,
@@ -151,8 +152,15 @@ def test_adding_paraphrases_refuses_every_held_out_text_and_keeps_the_file_reada
         {"intent": "recovery_time", "text": "how many weeks till my   calf is back after the boot"},
     ]))  # fmt: skip
 
+    before = paraphrases.read_text()
+    _, judged = judge_paraphrases([new], intents)
+    assert paraphrases.read_text() == before, "checking writes nothing"
     outcome = add_paraphrases([new], intents)
 
+    assert Counter(verdict for _, _, verdict in judged) == outcome
+    assert [text for _, text, verdict in judged if verdict == "added"] == [
+        "how many weeks till my calf is back after the boot"
+    ]
     assert outcome["refused: text of a set never trained on"] == 1 + len(HELD_OUT_SPLITS)
     assert outcome["refused: already trained on"] == 2
     assert outcome["added"] == 1
