@@ -339,7 +339,10 @@ def counts(corpus: Dict[str, List[Item]]) -> Dict[str, Counter[str]]:
 
 
 def main() -> None:
-    """Parses the command line: ``check``, ``add``, ``check-paraphrases`` or ``add-paraphrases`` with files, or ``counts``."""
+    """Parses the command line and runs its command.
+
+    ``check``, ``add``, ``check-paraphrases`` and ``add-paraphrases`` take files; ``counts`` none.
+    """
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

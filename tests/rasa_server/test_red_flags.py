@@ -70,6 +70,17 @@ REAL_POSTS = [SPLIT_FILES["train"], PARAPHRASE_FILE]
         "can you have a stroke in your sleep without knowing?",
         "last week out of nowhere she stopped walking",
         "then my left foot, just stopped working while I was out",
+        # session 28: "am I having a stroke?", another stroke or a TIA asked about, blue lips,
+        # a myasthenic crisis, a side of the face sagging now, "does it need urgent care?"
+        "my arm is tingling and my words feel thick, am I having a stroke",
+        "grandpa is muddled this morning, has he had another stroke?",
+        "it lasted ten minutes, was it a TIA?",
+        "her lips are going blue and she is wheezing",
+        "anak saya bibir dah membiru lepas jatuh dalam kolam",
+        "is this the start of a myasthenic crisis?",
+        "the right side of her face is sagging since breakfast",
+        "at what point does a slipped disc need emergency surgery?",
+        "we are driving, should we head to the ER or straight to his GP?",
     ],
 )
 def test_red_flag_phrases_fire_in_english_and_malay(text: str) -> None:
@@ -130,6 +141,11 @@ def test_warning_signs_told_inside_a_story_fire(text: str) -> None:
         "my leg goes numb when I sit cross-legged for too long, is that atrophy?",
         "my vision has been slowly getting blurry for years, could that be from weak eye muscles?",
         "out of nowhere I started losing weight and muscle on my arms, what causes that?",
+        # session 28: a past stroke or TIA told as history, a face that sagged once, climbing
+        "he had a TIA last year and his grip is weaker since, can physio help?",
+        "has she had a stroke before? the form asks and I am not sure",
+        "since the Bell's palsy in spring the left side of her face had sagged, it is better now",
+        "after a week of climbing my fingers feel weak and a bit numb for days, is that atrophy?",
     ],
 )
 def test_ordinary_questions_raise_no_red_flag(text: str) -> None:
