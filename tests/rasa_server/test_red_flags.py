@@ -141,11 +141,13 @@ def test_warning_signs_told_inside_a_story_fire(text: str) -> None:
         "my leg goes numb when I sit cross-legged for too long, is that atrophy?",
         "my vision has been slowly getting blurry for years, could that be from weak eye muscles?",
         "out of nowhere I started losing weight and muscle on my arms, what causes that?",
-        # session 28: a past stroke or TIA told as history, a face that sagged once, climbing
+        # session 28: a past stroke or TIA told as history, a face that sagged once, climbing,
+        # spreading one's fingers
         "he had a TIA last year and his grip is weaker since, can physio help?",
         "has she had a stroke before? the form asks and I am not sure",
         "since the Bell's palsy in spring the left side of her face had sagged, it is better now",
         "after a week of climbing my fingers feel weak and a bit numb for days, is that atrophy?",
+        "for days my thumb is weak and sore when I spread my fingers, is that atrophy?",
     ],
 )
 def test_ordinary_questions_raise_no_red_flag(text: str) -> None:
