@@ -41,6 +41,13 @@ TEST_SHARE, DEV_SHARE = 0.30, 0.20
 BANNED_SITES = ("synapse.com.my",)
 # ``counts`` lists only the most used sites: the corpus draws on well over a thousand.
 MOST_USED_SITES = 20
+# The commands that take files of new entries, and what each does.
+FILE_COMMANDS = {
+    "check": "where new items would go, or why refused; writes nothing",
+    "add": "add new items (YAML lists) to the corpus",
+    "check-paraphrases": "which paraphrases would be added, or why refused; writes nothing",
+    "add-paraphrases": "add paraphrases of training items (YAML lists of intent and text)",
+}
 HEADER = {
     "train": "Real patients' questions, training split: each reworded from one question on its page.",
     "dev": "Real patients' questions, development split (never trained on): scripts/real_corpus.py.",
@@ -339,26 +346,13 @@ def counts(corpus: Dict[str, List[Item]]) -> Dict[str, Counter[str]]:
 
 
 def main() -> None:
-    """Parses the command line and runs its command.
-
-    ``check``, ``add``, ``check-paraphrases`` and ``add-paraphrases`` take files; ``counts`` none.
-    """
+    """Parses the command line and runs its command: one of ``FILE_COMMANDS``, or ``counts``."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    checking = commands.add_parser("check", help="where new items would go, or why refused; writes nothing")
-    checking.add_argument("files", nargs="+", type=Path)
-    adding = commands.add_parser("add", help="add new items (YAML lists) to the corpus")
-    adding.add_argument("files", nargs="+", type=Path)
-    paraphrasing = commands.add_parser(
-        "add-paraphrases", help="add paraphrases of training items (YAML lists of intent and text)"
-    )
-    paraphrasing.add_argument("files", nargs="+", type=Path)
-    checking_paraphrases = commands.add_parser(
-        "check-paraphrases", help="which paraphrases would be added, or why refused; writes nothing"
-    )
-    checking_paraphrases.add_argument("files", nargs="+", type=Path)
+    for name, summary in FILE_COMMANDS.items():
+        commands.add_parser(name, help=summary).add_argument("files", nargs="+", type=Path)
     commands.add_parser("counts", help="print the provenance counts")
     args = parser.parse_args()
     try:
@@ -371,16 +365,11 @@ def _run(command: str, files: Sequence[Path]) -> None:
     """Runs one command on ``files``, printing its verdicts or the corpus's counts."""
     intents = known_labels()
     if command == "check":
-        _, verdicts = place(files, intents)
-        for item, verdict in verdicts:
-            print(f"{verdict:<8} {item.intent:<24} {item.text[:70]!r}")
-        print(dict(Counter(verdict for _, verdict in verdicts)))
+        _, placed = place(files, intents)
+        _print_verdicts([(item.intent, item.text, verdict) for item, verdict in placed])
         return
     if command == "check-paraphrases":
-        _, judged = judge_paraphrases(files, intents)
-        for intent, text, verdict in judged:
-            print(f"{verdict:<8} {intent:<24} {text[:70]!r}")
-        print(dict(Counter(verdict for _, _, verdict in judged)))
+        _print_verdicts(judge_paraphrases(files, intents)[1])
         return
     if command == "add":
         print(dict(add(files, intents)))
@@ -391,6 +380,13 @@ def _run(command: str, files: Sequence[Path]) -> None:
             print(f"sites: {len(counter)}, most used {dict(counter.most_common(MOST_USED_SITES))}")
         else:
             print(f"{title}: {dict(counter.most_common())}")
+
+
+def _print_verdicts(verdicts: Sequence[Tuple[str, str, str]]) -> None:
+    """Prints each entry's verdict, intent and the start of its text, then the verdicts counted."""
+    for intent, text, verdict in verdicts:
+        print(f"{verdict:<8} {intent:<24} {text[:70]!r}")
+    print(dict(Counter(verdict for _, _, verdict in verdicts)))
 
 
 if __name__ == "__main__":
