@@ -17,7 +17,7 @@ WIDGET_SOURCES := widget/build.mjs widget/tsconfig.json $(shell find widget/src 
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: help setup widget system-deps run train test check lint shell eval compare crossval staff-user purge clean bench loadtest run-cluster
+.PHONY: help setup widget system-deps run train test check lint shell eval compare crossval learning-curve staff-user purge clean bench loadtest run-cluster
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -88,6 +88,9 @@ compare: $(MODEL) ## Compare the model with BASELINE=another.tar.gz on the real 
 
 crossval: $(INSTALLED) $(SPACY_PIPELINE)/meta.json ## 5-fold cross-validation on data/nlu (slow: trains 5 times)
 	nice -n 10 $(PY) -m scripts.evaluate crossval --folds 5
+
+learning-curve: $(INSTALLED) $(SPACY_PIPELINE)/meta.json ## Real dev figures against the share of real training data (slow: trains 5 times; reports/learning_curve.*)
+	nice -n 10 $(PY) -m scripts.learning_curve
 
 staff-user: $(INSTALLED) ## Create a staff console user: make staff-user NAME=alice [ROLE=admin] (asks the password)
 	$(PY) -m console.accounts_cli add $(NAME) --role $(or $(ROLE),staff)

@@ -340,6 +340,9 @@ def main() -> None:
         "split brings dev first, whose target bounds the real split's best point)",
     )  # fmt: skip
     args = parser.parse_args()
+    # Rasa would quietly load the newest model beside a path that names no file.
+    if args.command == "eval" and not args.model.is_file():
+        parser.error(f"no model at {args.model}")
     quiet_logs()
     if args.command == "crossval":
         print(json.dumps(crossval(args.config, args.out, args.folds), indent=2))

@@ -146,7 +146,12 @@ def _example(item: Item) -> Dict[str, Any]:
 
 
 def write_split(name: str, items: Sequence[Item]) -> None:
-    """Writes one split as Rasa NLU YAML, grouped by intent, provenance as metadata."""
+    """Writes one split of the corpus in place."""
+    write_items(SPLIT_FILES[name], name, items)
+
+
+def write_items(path: Path, name: str, items: Sequence[Item]) -> None:
+    """Writes split ``name``'s items to ``path`` as Rasa NLU YAML: by intent, provenance as metadata."""
     by_intent: Dict[str, List[Item]] = {}
     for item in sorted(items, key=lambda item: (item.intent, item.url, item.text)):
         by_intent.setdefault(item.intent, []).append(item)
@@ -157,7 +162,6 @@ def write_split(name: str, items: Sequence[Item]) -> None:
             for intent, group in by_intent.items()
         ],
     }
-    path = SPLIT_FILES[name]
     path.parent.mkdir(parents=True, exist_ok=True)
     body = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
     path.write_text(f"# {HEADER[name]}\n{body}", encoding="utf-8")
