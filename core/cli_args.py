@@ -38,3 +38,14 @@ def positive_number(text: str) -> float:
     if not number > 0 or number == float("inf"):
         raise argparse.ArgumentTypeError(f"{text} is not a number above zero")
     return number
+
+
+def fraction(text: str) -> float:
+    """An argparse ``type``: a share from 0 to 1 (of the training data, say)."""
+    try:
+        number = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not a share from 0 to 1")
+    return number

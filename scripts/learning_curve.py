@@ -19,6 +19,7 @@ import subprocess
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Sequence
 
+from core.cli_args import fraction
 from core.knowledge import get_knowledge
 from core.settings import PROJECT_ROOT, child_environment
 from scripts.compare_models import read_at_best_point
@@ -26,21 +27,9 @@ from scripts.evaluate import REPORTS, fallback_thresholds, quiet_logs
 from scripts.real_corpus import Item, load_split, read_paraphrase_file, write_items, write_paraphrase_file
 from scripts.real_metrics import score_real
 from tooling.launcher import BIN_DIR
-from tooling.nlu_files import PARAPHRASE_FILE, SPLIT_FILES
+from tooling.nlu_files import DATA_DIR, PARAPHRASE_FILE, SPLIT_FILES
 
-DATA_DIR = PROJECT_ROOT / "data"
 FIGURES = ("in_scope_top1", "in_scope_answered_or_offered", "user_post_in_scope_top1", "out_of_scope_handled")
-
-
-def fraction(text: str) -> float:
-    """Parses a share of the training data, from 0 to 1 (for argparse)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"a fraction is between 0 and 1, not {value}")
-    return value
 
 
 def page_fraction(items: Sequence[Item], share: float, draw: random.Random) -> List[Item]:

@@ -12,7 +12,8 @@ from typing import Dict, List, Tuple
 
 from core.settings import PROJECT_ROOT
 
-TRAINING_DIR = PROJECT_ROOT / "data" / "nlu"
+DATA_DIR = PROJECT_ROOT / "data"
+TRAINING_DIR = DATA_DIR / "nlu"
 PARAPHRASE_FILE = TRAINING_DIR / "real_paraphrases.yml"
 SPLIT_FILES: Dict[str, Path] = {
     "train": TRAINING_DIR / "real_questions.yml",

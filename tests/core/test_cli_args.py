@@ -7,7 +7,7 @@ import argparse
 import pytest
 
 from console import retention
-from core.cli_args import at_least, positive_number
+from core.cli_args import at_least, fraction, positive_number
 
 
 def test_a_whole_number_at_or_above_the_minimum_is_taken() -> None:
@@ -41,3 +41,10 @@ def test_argparse_stops_with_the_option_and_the_reason(capsys: pytest.CaptureFix
         retention.run(["--days", "0"])
     assert stopped.value.code == 2
     assert "argument --days: 0 is less than 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text", ["1.5", "-0.1", "nan", "half"])
+def test_a_share_must_lie_from_0_to_1(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError):
+        fraction(text)
+    assert [fraction(text) for text in ("0", "0.25", "1")] == [0.0, 0.25, 1.0]

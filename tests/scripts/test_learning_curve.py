@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from core.settings import PROJECT_ROOT
-from scripts.learning_curve import DATA_DIR, page_fraction, paraphrase_fraction, write_training_data
+from scripts.learning_curve import page_fraction, paraphrase_fraction, write_training_data
 from scripts.real_corpus import Item, load_split
-from tooling.nlu_files import PARAPHRASE_FILE, SPLIT_FILES, nlu_examples
+from tooling.nlu_files import DATA_DIR, PARAPHRASE_FILE, SPLIT_FILES, nlu_examples
 
 
 def _items(pages: int, per_page: int) -> list[Item]:
